@@ -1,0 +1,34 @@
+# Two commands: `make study` runs the default study, `make test` runs the tests.
+# Both create .venv (Python 3.11) and install the package on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+CONFIG ?= config/config.yaml
+
+.PHONY: study test lint report clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install --quiet -e ".[test,medical]"
+	touch $(STAMP)
+
+study: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.html
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+clean-venv:
+	rm -rf $(VENV)

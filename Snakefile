@@ -1,0 +1,20 @@
+# perturbstudy: how perturbations in training data change the robustness of CNNs.
+# Entry point: config, schema validation (before any job), rule files, and the final targets.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# The config comes from --configfile; profiles/default names config/config.yaml, so a plain
+# `snakemake` runs the default study and `--configfile X` replaces it (never merges).
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

