@@ -61,6 +61,9 @@ class Strategy(Protocol):
         """Return (scalar loss to minimise, clean-or-training logits for train accuracy)."""
         ...
 
+    # Optional: end_epoch(epoch) after each epoch; state_dict() / load_state_dict(state) for
+    # per-sample state (tensors, plain values) that the resume checkpoint must carry.
+
 
 class StandardTraining:
     """STD: cross-entropy on the training batch as it is."""
@@ -144,6 +147,8 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
         for row in history:
             row["epoch"] = int(row["epoch"])
         best = {"acc": float(state["best_acc"]), "epoch": int(state["best_epoch"]), "state": state["best_state"]}
+        if "strategy" in state and hasattr(strategy, "load_state_dict"):
+            strategy.load_state_dict(state["strategy"])  # per-sample state of adversarial methods
     n, bs = len(train), settings.batch_size
     bar = tqdm(total=settings.max_epochs, initial=len(history), desc=desc, file=sys.stderr,
                disable=not progress, mininterval=5.0, dynamic_ncols=False, ncols=100)
@@ -182,7 +187,7 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
         if val_acc > best["acc"] + settings.min_delta:
             best = {"acc": val_acc, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         bar.update(1)
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", val=f"{val_acc:.4f}")
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", val=f"{val_acc:.4f}", refresh=False)
         if resume_path is not None:
             keys = list(history[0])
             save_tensors(resume_path, {
@@ -191,6 +196,7 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
                 "history_keys": keys,
                 "history": torch.tensor([[row[k] for k in keys] for row in history], dtype=torch.float64),
                 "best_acc": best["acc"], "best_epoch": best["epoch"], "best_state": best["state"],
+                **({"strategy": strategy.state_dict()} if hasattr(strategy, "state_dict") else {}),
             })
     bar.close()
     return TrainResult({k: v.detach().cpu() for k, v in best["state"].items()}, history,

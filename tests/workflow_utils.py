@@ -1,0 +1,35 @@
+"""Run the Snakemake workflow on a config inside a temporary copy of the repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "workflow", "scripts", "config", "profiles")
+
+
+def workflow_copy(dest: Path) -> Path:
+    """Copy what the workflow needs (not results) into `dest`; return it."""
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """snakemake with a config (dict written to YAML, or a path) in `workdir`."""
+    if isinstance(config, dict):
+        path = workdir / "test_config.yaml"
+        path.write_text(yaml.safe_dump(config))
+    else:
+        path = config
+    cmd = [sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "2", *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
