@@ -1,0 +1,101 @@
+"""Statistics of the analysis on data with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from perturbstudy.analysis import paper
+from perturbstudy.analysis import stats as st
+from tests.analysis_synthetic import l25
+
+
+def test_monotone_series_gives_r_one_and_degenerate_ci() -> None:
+    x = np.arange(10.0)
+    y = np.log1p(x) * 0.1 + 0.5  # monotone, not linear
+    assert st.spearman(x, y).r == pytest.approx(1.0)
+    assert st.spearman(x, -y).r == pytest.approx(-1.0)
+    assert st.bootstrap_spearman_ci(x, y, 300, seed=1) == pytest.approx((1.0, 1.0))
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_r() -> None:
+    rng = np.random.default_rng(0)
+    x = np.arange(20.0)
+    y = x + rng.normal(0, 6, size=20)
+    r = st.spearman(x, y).r
+    a, b = st.bootstrap_spearman_ci(x, y, 500, seed=3), st.bootstrap_spearman_ci(x, y, 500, seed=3)
+    assert a == b
+    assert a != st.bootstrap_spearman_ci(x, y, 500, seed=4)
+    assert a[0] < r < a[1] and -1 <= a[0] and a[1] <= 1
+
+
+def test_undefined_correlations_are_nan_with_a_note() -> None:
+    assert np.isnan(st.spearman([1.0, 2.0], [0.1, 0.2]).r)
+    constant = st.spearman([1.0, 2.0, 3.0], [0.5, 0.5, 0.5])
+    assert np.isnan(constant.r) and "constant accuracy" in constant.note
+    assert np.isnan(st.bootstrap_spearman_ci([1.0, 2.0, 3.0], [0.5, 0.5, 0.5], 100, 0)[0])
+
+
+def test_mean_and_sample_variance_use_ddof_one() -> None:
+    mean, var = st.mean_variance([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5 and var == pytest.approx(5.0 / 3.0)
+
+
+def test_holm_matches_a_hand_computed_case() -> None:
+    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> monotone max -> 0.06
+    p = np.array([0.01, 0.04, 0.03, 0.005, np.nan])
+    np.testing.assert_allclose(st.holm(p), [0.03, 0.06, 0.06, 0.02, np.nan])
+
+
+def test_peaked_series_splits_at_its_peak() -> None:
+    levels = np.array([3.0, 0.0, 1.0, 2.0, 4.0, 5.0, 6.0])  # unsorted on purpose
+    acc = np.array([0.9, 0.1, 0.4, 0.6, 0.8, 0.5, 0.3])
+    peak, first = st.peak_split(levels, acc)
+    assert peak == 3.0
+    assert set(levels[first]) == {0.0, 1.0, 2.0, 3.0} and set(levels[~first]) == {4.0, 5.0, 6.0}
+
+
+def test_exact_linear_response_gives_r_one_and_tiny_p() -> None:
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame({"a": rng.uniform(0, 1, 20), "b": rng.uniform(0, 1, 20)})
+    y = 0.3 + 0.2 * x["a"] - 0.1 * x["b"]
+    fit = st.multiple_correlation(x, y.to_numpy())
+    assert fit.r == pytest.approx(1.0) and fit.p < 1e-10
+    assert fit.coefficients["a"] == pytest.approx(0.2) and fit.coefficients["b"] == pytest.approx(-0.1)
+
+
+def test_multiple_correlation_matches_numpy_least_squares() -> None:
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame({"a": rng.uniform(0, 1, 30), "b": rng.uniform(0, 1, 30), "c": np.ones(30)})
+    y = x["a"] + rng.normal(0, 0.5, 30)
+    fit = st.multiple_correlation(x, y.to_numpy())
+    design = np.column_stack([np.ones(30), x[["a", "b"]]])  # the constant column carries nothing
+    fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    assert fit.r == pytest.approx(np.corrcoef(y, fitted)[0, 1])
+    assert fit.df_model == 2 and fit.df_resid == 27 and 0 < fit.p < 1
+
+
+def test_main_effects_and_anova_recover_an_additive_l25_design() -> None:
+    effect = {"a": [0, 1, 2, 3, 4], "b": [0, 0, 0, 0, 0.5], "c": [0, 0.1, 0, 0.1, 0], "d": [0, 0, 0, 0, 0]}
+    runs = pd.DataFrame(l25(), columns=list("abcd"))
+    rng = np.random.default_rng(3)
+    runs["y"] = sum(np.take(effect[f], runs[f]) for f in "abcd") + rng.normal(0, 0.01, len(runs))
+    effects = st.main_effects(runs, list("abcd"), "y")
+    ranges = st.effect_ranges(effects).set_index("factor")
+    for f in "abcd":  # orthogonality: each level mean = its effect + the mean of the others
+        assert ranges.loc[f, "range"] == pytest.approx(np.ptp(effect[f]), abs=0.03)
+    assert ranges.loc["a", "rank"] == 1 and ranges.loc["b", "rank"] == 2
+    table = st.anova(runs, list("abcd"), "y").set_index("term")
+    assert table.loc["Residual", "df"] == 8 and table.loc["a", "df"] == 4
+    assert table.loc["a", "p"] < 1e-6 and table.loc["d", "p"] > 0.01
+
+
+def test_paper_consistency_flags_the_impossible_table2_p() -> None:
+    check = paper.consistency()
+    flagged = check[check["erratum"] != ""]
+    assert list(zip(flagged["table"], flagged["architecture"], flagged["paper_testset"], strict=True)) == [
+        ("Table 2", "lenet5", "MNIST-A")]
+    assert flagged["implied_p"].iloc[0] == pytest.approx(3.4e-5, rel=0.1)  # the printed 3.347 lost "e-5"
+    # Table 6's p-values fit n = 36 (6 x 6), not the 26 the text mentions.
+    assert paper.implied_p("Table 6", 0.653, 36) == pytest.approx(1.0e-4, rel=0.3)

@@ -1,0 +1,165 @@
+# Analysis: tables 2-7, figures 2-6 analogues and findings.md from the evaluation CSVs.
+# Only the series the config trains are analysed; every table is written as CSV, Markdown and LaTeX.
+
+
+include: "analysis_common.smk"
+
+
+rule analysis_summary:
+    input:
+        evals=[f"{OUT}/eval/{m.arch}/{m.series}/{m.setid}/seed{m.seed}.csv" for m in GRID],
+    output:
+        summary=report(f"{ANALYSIS}/summary.csv", caption="../report/summary.rst", category="Data"),
+        levels=f"{ANALYSIS}/benchmark_levels.csv",
+    log:
+        f"{OUT}/logs/analysis/summary.log",
+    params:
+        code=CODE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_summary.py"
+
+
+rule analysis_single_factor:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+    output:
+        **_table("{series}_spearman", "spearman", "{series}"),
+        **_figure("{series}_accuracy", "series_figure", "{series}"),
+    wildcard_constraints:
+        series="|".join(SINGLE_FACTOR_SERIES),
+    log:
+        f"{OUT}/logs/analysis/{{series}}_single_factor.log",
+    benchmark:
+        f"{OUT}/benchmarks/analysis/{{series}}_single_factor.tsv"
+    params:
+        code=CODE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_single_factor.py"
+
+
+rule analysis_segments:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+    output:
+        **_table("{series}_segments", "segments", "{series}"),
+    wildcard_constraints:
+        series="|".join(SEGMENTED_SERIES),
+    log:
+        f"{OUT}/logs/analysis/{{series}}_segments.log",
+    params:
+        code=CODE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_segments.py"
+
+
+rule analysis_dual:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+    output:
+        **{f"correlation_{k}": v for k, v in _table("rq5_dual_multiple_correlation", "multiple_correlation",
+                                                     "rq5_dual").items()},
+        **{f"slopes_{k}": v for k, v in _table("rq5_dual_slopes", "slopes", "rq5_dual").items()},
+        **_figure("rq5_dual_heatmaps", "heatmaps", "rq5_dual"),
+    params:
+        code=CODE_VERSION,
+        series="rq5_dual",
+    log:
+        f"{OUT}/logs/analysis/rq5_dual.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_multi_factor.py"
+
+
+rule analysis_orthogonal:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+    output:
+        **{f"{key}_{k}": v for key, name in (("correlation", "multiple_correlation"), ("slopes", "slopes"),
+                                             ("main_effects", "main_effects"), ("ranges", "effect_ranges"),
+                                             ("anova", "anova"))
+           for k, v in _table(f"rq6_four_{name}", name, "rq6_four").items()},
+        **_figure("rq6_four_main_effects", "main_effects", "rq6_four"),
+    params:
+        code=CODE_VERSION,
+        series="rq6_four",
+    log:
+        f"{OUT}/logs/analysis/rq6_four.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_multi_factor.py"
+
+
+rule analysis_level_figure:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+        levels=f"{ANALYSIS}/benchmark_levels.csv",
+    output:
+        **_figure("accuracy_vs_benchmark_level", "level_figure", "all models"),
+    log:
+        f"{OUT}/logs/analysis/level_figure.log",
+    params:
+        code=CODE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_level_figure.py"
+
+
+rule analysis_findings:
+    input:
+        summary=f"{ANALYSIS}/summary.csv",
+    output:
+        findings=report(f"{ANALYSIS}/findings.md", caption="../report/findings.rst", category="Findings"),
+        **_table("paper_consistency", "paper_consistency", "paper"),
+    log:
+        f"{OUT}/logs/analysis/findings.log",
+    benchmark:
+        f"{OUT}/benchmarks/analysis/findings.tsv"
+    params:
+        code=CODE_VERSION,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/analysis_findings.py"
+
+
+rule analysis:
+    input:
+        analysis_targets(),
+    localrule: True
