@@ -14,13 +14,13 @@ from typing import Any
 import pandas as pd
 import torch
 
-from .artifacts import load_tensors, save_tensors, sha256_file, write_csv, write_json
+from .artifacts import load_tensors, save_tensors, sha256_file, sha256_tensors, write_csv, write_json
 from .checkpoints import load_model, save_model
 from .data import Pool, Splits, load_dataset, make_splits, select_classes
 from .errors import DataError
 from .models import build_model
 from .runtime import configure, derive_seed
-from .train import TrainSettings, accuracy, train_model
+from .train import TrainSettings, train_model
 
 SPLITS_FORMAT = "perturbstudy.splits/1"
 
@@ -36,7 +36,7 @@ def build_splits(dataset_cfg: dict[str, Any], data_seed: int) -> Splits:
         raw = select_classes(raw, dataset_cfg["classes"])
     return make_splits(raw, data_seed, dataset_cfg["val_fraction"], dataset_cfg["test_fraction"],
                        dataset_cfg.get("train_per_class"), dataset_cfg.get("test_per_class"),
-                       dataset_cfg.get("pool_all", False))
+                       dataset_cfg.get("pool_all", False), dataset_cfg.get("val_per_class"))
 
 
 def prepare_data(config: dict[str, Any], out_splits: str | Path, out_summary: str | Path) -> None:
@@ -108,15 +108,81 @@ def train(config: dict[str, Any], arch: str, seed: int, splits_path: str | Path,
         Path(resume_path).unlink()
 
 
-def evaluate_clean(arch: str, model_path: str | Path, splits_path: str | Path, out_csv: str | Path,
-                   labels: dict[str, Any], threads: int | None = None) -> None:
-    """Clean accuracy of a model on the train, validation and test splits, as a tidy CSV."""
+# --------------------------------------------------------------------------- benchmarks, evaluation
+
+
+def _benchmark_settings(config: dict[str, Any]) -> dict[str, Any]:
+    bench = config.get("benchmarks") or {}
+    return {"levels": bench.get("levels", [0.5 * k for k in range(1, 25)]),
+            "gaussian_seed": int(bench.get("gaussian_seed", 0)), "batch_size": int(bench.get("batch_size", 500))}
+
+
+def build_gaussian_benchmark(config: dict[str, Any], splits_path: str | Path, out_bench: str | Path,
+                             out_summary: str | Path, threads: int | None = None) -> None:
+    """The Gaussian-noise benchmark of the test split (model-independent), with a JSON summary."""
+    from .benchmarks import gaussian_benchmark, save_benchmark
+
     configure(threads)
-    model = load_model(model_path, arch)
+    cfg, test = _benchmark_settings(config), load_splits(splits_path).test
+    start = time.perf_counter()
+    bench = gaussian_benchmark(test.images, cfg["levels"], cfg["gaussian_seed"], progress=True)
+    summary = save_benchmark(out_bench, bench, sha256_tensors(test.images, test.labels),
+                             {"build_seconds": time.perf_counter() - start})
+    write_json(out_summary, {**summary, "file_sha256": sha256_file(out_bench)})
+
+
+def build_fgsm_benchmark(config: dict[str, Any], arch: str, source_model: str | Path, splits_path: str | Path,
+                         out_bench: str | Path, out_summary: str | Path, threads: int | None = None) -> None:
+    """The equal-L2 FGSM benchmark of the test split against the architecture's clean source model."""
+    from .benchmarks import equal_l2_fgsm, save_benchmark
+
+    device = configure(threads)
+    cfg, test = _benchmark_settings(config), load_splits(splits_path).test
+    model = load_model(source_model, arch, device)
+    start = time.perf_counter()
+    bench = equal_l2_fgsm(model, test.images, test.labels, cfg["levels"], cfg["batch_size"], progress=True)
+    excluded = bench.excluded_counts()
+    if any(excluded):
+        print(f"FGSM benchmark {arch}: samples excluded per level (unreachable along the sign direction): "
+              f"{excluded}", flush=True)
+    summary = save_benchmark(out_bench, bench, sha256_tensors(test.images, test.labels),
+                             {"architecture": arch, "source_model": str(source_model),
+                              "source_model_sha256": sha256_file(source_model),
+                              "build_seconds": time.perf_counter() - start})
+    write_json(out_summary, {**summary, "file_sha256": sha256_file(out_bench)})
+
+
+def evaluate(config: dict[str, Any], arch: str, series: str, setid: str, seed: int, model_path: str | Path,
+             splits_path: str | Path, gaussian_path: str | Path, fgsm_path: str | Path, out_csv: str | Path,
+             out_flags: str | Path, trainset_path: str | Path | None = None, threads: int | None = None) -> None:
+    """Every accuracy of one model (train, clean test, both benchmarks, white-box) and its sanity flags."""
+    from .benchmarks import load_benchmark
+    from .design import set_parameters
+    from .evaluation import EvalSettings, evaluate_model, sanity_flags
+
+    device = configure(threads)
+    settings = EvalSettings.from_config(config)
+    factors = set_parameters(config, arch, series, setid)
     splits = load_splits(splits_path)
-    rows = [{**labels, "testset": name, "accuracy": accuracy(model, pool), "n": len(pool)}
-            for name, pool in splits.items()]
-    write_csv(out_csv, pd.DataFrame(rows))
+    test_hash = sha256_tensors(splits.test.images, splits.test.labels)
+    gaussian, fgsm = load_benchmark(gaussian_path, test_hash), load_benchmark(fgsm_path, test_hash)
+    model = load_model(model_path, arch, device)
+    train_pool = training_pool(splits, trainset_path)
+    start = time.perf_counter()
+    frame, grad_stats = evaluate_model(model, train_pool, splits.test, gaussian, fgsm, settings, progress=True)
+    labels = {"model": f"{arch}/{series}/{setid}/seed{seed}", "architecture": arch, "series": series,
+              "set": setid, "seed": int(seed)}
+    frame = pd.concat([pd.DataFrame([labels] * len(frame)), frame], axis=1)
+    for factor, value in factors.items():
+        frame[factor] = value
+    flags = sanity_flags(frame, grad_stats, series == "clean", settings)
+    flags.update(labels)
+    print(f"{labels['model']}: evaluated in {time.perf_counter() - start:.1f} s; "
+          f"{len(flags['warnings'])} sanity warning(s)", flush=True)
+    for warning in flags["warnings"]:
+        print(f"WARNING: {warning}", flush=True)
+    write_csv(out_csv, frame)
+    write_json(out_flags, flags)
 
 
 def summarize_json(path: str | Path) -> dict[str, Any]:
