@@ -10,11 +10,19 @@ min_version("9.0")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/trainsets.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/medical.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         all_targets(),
+        analysis_targets(),
+        medical_targets(),
+        PROVENANCE_SUMMARY,
     default_target: True

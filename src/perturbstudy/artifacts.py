@@ -61,8 +61,16 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None
 
 
 def save_tensors(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """torch.save a dict of tensors and plain values atomically (loadable with weights_only)."""
-    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    """torch.save a dict of tensors and plain values atomically (loadable with weights_only).
+
+    Saved through a file handle: torch.save to a path names the zip archive after the (random, temporary)
+    file name, so the same payload would give different bytes on every run.
+    """
+    def _write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            torch.save(payload, handle)
+
+    atomic_write(path, _write)
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, Any]:

@@ -4,6 +4,7 @@ import sys
 from perturbstudy.config import validate_config
 from perturbstudy.design import model_grid
 from perturbstudy.errors import ConfigError
+from perturbstudy.provenance import code_hash
 
 if not config:
     sys.exit("perturbstudy: no configuration; pass --configfile config/config.yaml (or use the default profile)")
@@ -16,6 +17,8 @@ STUDY = config["study"]
 OUT = f"results/{STUDY}"
 THREADS = config["threads"]
 GRID = model_grid(config)
+# Hash of the package source (src/perturbstudy/**/*.py): every rule's `code` param, so a library change re-runs it.
+CODE_VERSION = code_hash()
 
 
 wildcard_constraints:
@@ -33,11 +36,12 @@ def all_models():
     return [f"{model_dir(m.arch, m.series, m.setid, m.seed)}/model.pt" for m in GRID]
 
 
-def all_clean_evaluations():
+def all_evaluations():
+    """Per model: the tidy evaluation CSV and its sanity flags (rule evaluate)."""
     return [
-        f"{OUT}/eval/{m.arch}/{m.series}/{m.setid}/seed{m.seed}/clean.csv" for m in GRID
+        f"{OUT}/eval/{m.arch}/{m.series}/{m.setid}/seed{m.seed}.{ext}" for m in GRID for ext in ("csv", "flags.json")
     ]
 
 
 def all_targets():
-    return [f"{OUT}/data/splits.json", *all_models(), *all_clean_evaluations()]
+    return [f"{OUT}/data/splits.json", *all_models(), *all_evaluations()]
