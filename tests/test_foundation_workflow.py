@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from perturbstudy.design import model_grid
 from perturbstudy.config import validate_config
+from perturbstudy.design import model_grid
 
 from .workflow_utils import ROOT, run_snakemake, workflow_copy
 

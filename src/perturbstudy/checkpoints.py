@@ -37,8 +37,9 @@ def load_model(path: str | Path, architecture: str | None = None,
     """Rebuild a model from a checkpoint, in eval mode; errors name the file and the fix."""
     payload = load_tensors(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(
-            f"{path}: not a perturbstudy model checkpoint (format {payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r}); "
+            f"{path}: not a perturbstudy model checkpoint (format {found!r}); "
             "re-run the training rule that produces it."
         )
     if architecture is not None and payload["architecture"] != architecture:
@@ -51,6 +52,8 @@ def load_model(path: str | Path, architecture: str | None = None,
     try:
         model.load_state_dict(payload["state_dict"], strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit {payload['architecture']} ({exc}); re-run training.") from exc
+        raise CheckpointError(
+            f"{path}: weights do not fit {payload['architecture']} ({exc}); re-run training."
+        ) from exc
     model.eval()
     return model.to(device or torch.device("cpu"))

@@ -49,20 +49,34 @@ def _hint(error: jsonschema.ValidationError) -> str:
     return f"expected: {description}" if description else "see config/README.md"
 
 
-def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
-    """Insert schema defaults for absent keys, recursively (objects only)."""
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local "$ref": "#/a/b" (siblings such as description are kept)."""
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return {**_resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> None:
+    """Insert schema defaults for absent keys, recursively (objects only; local $refs followed)."""
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
     if not isinstance(instance, dict):
         return
     for key, sub in schema.get("properties", {}).items():
+        sub = _resolve(sub, root)
         if key not in instance and "default" in sub:
             instance[key] = yaml.safe_load(yaml.safe_dump(sub["default"]))
         if key in instance:
-            _fill_defaults(instance[key], sub)
+            _fill_defaults(instance[key], sub, root)
     extra = schema.get("additionalProperties")
     if isinstance(extra, Mapping):
         for key, value in instance.items():
             if key not in schema.get("properties", {}):
-                _fill_defaults(value, extra)
+                _fill_defaults(value, extra, root)
 
 
 def validate_config(config: dict[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -82,22 +96,29 @@ def check_semantics(config: Mapping[str, Any]) -> None:
     """Checks JSON schema cannot express: files that must exist, values that must agree."""
     from .data import REGISTRY
 
-    dataset = config["dataset"]
-    spec = REGISTRY[dataset["name"]]
-    if spec.needs_root and not dataset.get("root") and not dataset.get("download"):
-        raise ConfigError(
-            f"dataset.root: dataset {dataset['name']!r} needs a local path (dataset.root) or "
-            "dataset.download: true; see README, Data."
-        )
-    root = dataset.get("root")
-    if root and not dataset.get("download") and not Path(root).exists():
-        raise ConfigError(
-            f"dataset.root: {root} does not exist; point it at the folder (or npz file) holding "
-            f"the {dataset['name']} files, or set dataset.download: true."
-        )
-    classes = dataset.get("classes")
-    if classes is not None and len(classes) < 2:
-        raise ConfigError("dataset.classes: keep at least two classes, or null for all")
+    datasets = [("dataset", config["dataset"])]
+    if config.get("medical"):
+        datasets.append(("medical.dataset", config["medical"]["dataset"]))
+    for key, dataset in datasets:
+        spec = REGISTRY[dataset["name"]]
+        if spec.needs_root and not dataset.get("root") and not dataset.get("download"):
+            raise ConfigError(
+                f"{key}.root: dataset {dataset['name']!r} needs a local path ({key}.root) or "
+                f"{key}.download: true; see README, Data."
+            )
+        root = dataset.get("root")
+        if root and not dataset.get("download") and not Path(root).exists():
+            raise ConfigError(
+                f"{key}.root: {root} does not exist; point it at the folder (or npz file) holding "
+                f"the {dataset['name']} files, or set {key}.download: true."
+            )
+        classes = dataset.get("classes")
+        if classes is not None and len(classes) < 2:
+            raise ConfigError(f"{key}.classes: keep at least two classes, or null for all")
+    if config.get("medical"):
+        from .medical.settings import check_medical
+
+        check_medical(config["medical"])
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -238,9 +238,12 @@ def load_dermamnist(root: Path | None = None, download: bool = False, size: int 
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(f"{path}: cannot be read as npz ({exc}); the file is truncated or corrupted, download it again.") from exc
+        raise DataError(
+            f"{path}: cannot be read as npz ({exc}); the file is truncated or corrupted, download it again."
+        ) from exc
     pools = {
-        split: _to_pool(arrays[f"{split}_images"], arrays[f"{split}_labels"], len(DERMAMNIST_CLASSES), f"{path}:{split}")
+        split: _to_pool(arrays[f"{split}_images"], arrays[f"{split}_labels"], len(DERMAMNIST_CLASSES),
+                        f"{path}:{split}")
         for split in ("train", "val", "test")
     }
     return RawDataset("dermamnist", pools, DERMAMNIST_CLASSES, str(path), {"size": str(size)})
@@ -331,12 +334,13 @@ def select_classes(raw: RawDataset, classes: list[int]) -> RawDataset:
 
 def make_splits(raw: RawDataset, seed: int, val_fraction: float, test_fraction: float,
                 train_per_class: int | None = None, test_per_class: int | None = None,
-                pool_all: bool = False) -> Splits:
+                pool_all: bool = False, val_per_class: int | None = None) -> Splits:
     """Stratified, seeded train / clean-validation / test splits.
 
     An official test split is kept unless `pool_all` merges every split first (the DPAAT
     protocol draws its per-class counts "from all splits"); validation is always drawn from
-    the training pool and never from test. `*_per_class` caps the counts per class.
+    the training pool and never from test. `*_per_class` caps the counts per class;
+    `val_per_class` (instead of `val_fraction`) draws a class-balanced validation split.
     """
     gen = torch.Generator().manual_seed(seed)
     pools = dict(raw.pools)
@@ -352,7 +356,10 @@ def make_splits(raw: RawDataset, seed: int, val_fraction: float, test_fraction: 
         test = pools["test"]
         if test_per_class is not None:
             test = test.subset(stratified_take(test.labels, test_per_class, None, gen, cap=True)[0])
-    val_idx, train_idx = stratified_take(train_pool.labels, None, val_fraction, gen)
+    if val_per_class is not None:
+        val_idx, train_idx = stratified_take(train_pool.labels, val_per_class, None, gen)
+    else:
+        val_idx, train_idx = stratified_take(train_pool.labels, None, val_fraction, gen)
     train, val = train_pool.subset(train_idx), train_pool.subset(val_idx)
     if train_per_class is not None:
         train = train.subset(stratified_take(train.labels, train_per_class, None, gen, cap=True)[0])

@@ -1,0 +1,53 @@
+"""The six torchvision CNNs at 28 px, their Grad-CAM layers, local ImageNet weights, and Grad-CAM maps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+
+from perturbstudy.errors import CheckpointError
+from perturbstudy.medical.gradcam import gradcam_maps, pick_images
+from perturbstudy.medical.models import TORCHVISION_CNNS, gradcam_layer
+from perturbstudy.models import build_model
+
+
+@pytest.mark.parametrize("name", list(TORCHVISION_CNNS))
+def test_each_cnn_builds_and_gives_logits_at_28px(name):
+    torch.manual_seed(0)
+    model = build_model(name, 3, 3, 28).eval()
+    with torch.no_grad():
+        out = model(torch.rand(2, 3, 28, 28))
+    assert out.shape == (2, 3) and torch.isfinite(out).all()
+    layer = gradcam_layer(model)
+    assert any(layer is m for m in model.modules())
+
+
+def test_one_channel_input_and_train_mode_of_inception():
+    model = build_model("inceptionv3", 1, 2, 28)
+    model.train()
+    out = model(torch.rand(2, 1, 28, 28))  # no aux head: plain logits even in train mode
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 2)
+    out.sum().backward()
+
+
+def test_local_imagenet_weights_load_except_the_classifier(tmp_path):
+    torch.manual_seed(1)
+    reference = torchvision.models.squeezenet1_1(weights=None, num_classes=1000)
+    torch.save(reference.state_dict(), tmp_path / "squeezenet.pth")
+    model = build_model("squeezenet", 3, 3, 28, weights=str(tmp_path / "squeezenet.pth"))
+    assert torch.equal(model.net.features[0].weight, reference.features[0].weight)
+    assert model.net.classifier[1].weight.shape[0] == 3
+    with pytest.raises(CheckpointError, match="not found"):
+        build_model("squeezenet", 3, 3, 28, weights=str(tmp_path / "missing.pth"))
+
+
+def test_gradcam_maps_and_image_choice():
+    torch.manual_seed(0)
+    model = build_model("lenet5", 1, 3, 28)
+    x = torch.rand(4, 1, 28, 28)
+    maps = gradcam_maps(model, x, torch.tensor([0, 1, 2, 0]))
+    assert maps.shape == (4, 28, 28) and maps.min() >= 0 and maps.max() <= 1 + 1e-6
+    labels = torch.tensor([0, 1, 0, 2, 0, 1])
+    correct = torch.tensor([True, True, False, True, True, False])
+    assert pick_images(labels, correct, 2, 3).tolist() == [0, 4, 1, 3]
