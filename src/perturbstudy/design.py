@@ -64,3 +64,9 @@ def model_grid(config: dict[str, Any]) -> list[ModelKey]:
     """Every model of the study: each training set times each seed."""
     return [ModelKey(ts.arch, ts.series, ts.setid, int(seed))
             for ts in training_sets(config) for seed in config["seeds"]]
+
+
+# The perturbation series (RQ1-RQ6, inverse FGSM) register their training sets here.
+from .perturb.series import perturbed_sets  # noqa: E402  (needs TrainingSet above)
+
+SET_PROVIDERS.append(perturbed_sets)

@@ -1,0 +1,124 @@
+"""Exact equal-L2 scales for additive perturbations clipped to [0, 1], in closed form.
+
+For an image x in [0,1] and a direction d, the displacement of pixel i at scale t >= 0 is
+min(t |d_i|, room_i) with room_i = 1 - x_i where d_i > 0 and x_i where d_i < 0. It saturates at the
+breakpoint b_i = room_i / |d_i|. Between consecutive sorted breakpoints the squared norm is
+S_j + t^2 D_j (S_j: squared rooms of the saturated pixels, D_j: squared directions of the others),
+so one `searchsorted` over the breakpoint norms and one square root give t for every level at once
+(the idea of foolbox's clipping-aware rescaling, here for many levels and with unreachable levels
+reported as NaN). Everything is float64 internally; results are checked after the float32 cast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ..errors import PerturbstudyError
+
+TOLERANCE = 1e-4  # largest accepted |achieved L2 - target| of a stored float32 sample
+
+
+class CalibrationError(PerturbstudyError):
+    """A sample cannot be brought to its target L2 level."""
+
+
+def _flat64(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().reshape(t.shape[0], -1).to(torch.float64)
+
+
+def _levels64(levels: torch.Tensor | Sequence[float], device: torch.device) -> torch.Tensor:
+    lv = torch.as_tensor(levels, dtype=torch.float64, device=device).reshape(-1)
+    if (lv < 0).any() or not torch.isfinite(lv).all():
+        raise CalibrationError(f"L2 levels must be finite and >= 0, got {lv.tolist()}")
+    return lv
+
+
+def _breakpoints(x: torch.Tensor, d: torch.Tensor):
+    """Sorted breakpoints and the prefix / suffix sums of the piecewise norm, per sample."""
+    x64, d64 = _flat64(x), _flat64(d)
+    if x64.shape != d64.shape:
+        raise CalibrationError(f"image shape {tuple(x.shape)} and direction shape {tuple(d.shape)} differ")
+    room = torch.where(d64 > 0, 1.0 - x64, x64).clamp_min(0.0)
+    mag = d64.abs()
+    active = mag > 0
+    b = torch.where(active, room / torch.where(active, mag, 1.0), torch.inf)
+    b, order = torch.sort(b, dim=1, stable=True)
+    room2 = torch.gather(room * room * active, 1, order)
+    mag2 = torch.gather(mag * mag, 1, order)
+    zeros = torch.zeros(x64.shape[0], 1, dtype=torch.float64, device=x64.device)
+    s = torch.cat([zeros, torch.cumsum(room2, 1)], 1)  # s[:, j] = sum of the first j saturated rooms^2
+    tail = torch.flip(torch.cumsum(torch.flip(mag2, [1]), 1), [1])
+    dsum = torch.cat([tail, zeros], 1)  # dsum[:, j] = sum of mag^2 of pixels j.. (not yet saturated)
+    finite_b = torch.where(torch.isfinite(b), b, 0.0)
+    knots = torch.where(torch.isfinite(b), s[:, :-1] + finite_b * finite_b * dsum[:, :-1], torch.inf)
+    knots = torch.cummax(knots, 1).values  # guard against rounding making the sequence dip
+    n_active = active.sum(1)
+    return b, s, dsum, knots, n_active
+
+
+def max_reachable_l2(x: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """The largest L2 distance ||clip(x + t d, 0, 1) - x|| any t >= 0 reaches, per sample (float64)."""
+    x64, d64 = _flat64(x), _flat64(d)
+    room = torch.where(d64 > 0, 1.0 - x64, x64).clamp_min(0.0)
+    return torch.sqrt((room * room * (d64 != 0)).sum(1))
+
+
+def scales_for_levels(x: torch.Tensor, d: torch.Tensor, levels: torch.Tensor | Sequence[float]) -> torch.Tensor:
+    """Scales t[N, L] (float64) with ||clip(x + t d, 0, 1) - x||_2 = level; NaN where unreachable."""
+    b, s, dsum, knots, n_active = _breakpoints(x, d)
+    lv = _levels64(levels, b.device)
+    n = b.shape[0]
+    target = (lv * lv).unsqueeze(0).expand(n, -1).contiguous()
+    j = torch.searchsorted(knots.contiguous(), target, right=True)  # saturated pixels on the level's segment
+    s_j = torch.gather(s, 1, j)
+    d_j = torch.gather(dsum, 1, j)
+    inside = j < n_active.unsqueeze(1)
+    t = torch.sqrt(((target - s_j).clamp_min(0.0)) / torch.where(inside, d_j, 1.0))
+    # all active pixels saturated: reachable only at exactly the maximum (any t past the last breakpoint)
+    last = torch.gather(torch.where(torch.isfinite(b), b, 0.0), 1, (n_active - 1).clamp_min(0).unsqueeze(1))
+    total = torch.gather(s, 1, n_active.unsqueeze(1))
+    at_max = (~inside) & (target <= total * (1 + 1e-12))  # rounding slack at the maximum
+    t = torch.where(inside, t, torch.where(at_max, last.expand_as(t), torch.nan))
+    return torch.where(target == 0, torch.zeros_like(t), t)
+
+
+def apply_scale(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """clip(x + t d, 0, 1) computed in float64, returned as float32 with x's shape."""
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    t64 = torch.as_tensor(t, dtype=torch.float64, device=x.device).reshape(shape)
+    if torch.isnan(t64).any():
+        raise CalibrationError("apply_scale got NaN scales (unreachable levels); handle them before applying")
+    return (x.to(torch.float64) + t64 * d.to(torch.float64)).clamp(0.0, 1.0).to(torch.float32)
+
+
+def perturbation_l2(x: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
+    """Per-sample L2 distance ||x_adv - x||_2 in float64."""
+    return torch.linalg.vector_norm(_flat64(x_adv) - _flat64(x), dim=1)
+
+
+def calibrated(x: torch.Tensor, d: torch.Tensor, level: float,
+               t: torch.Tensor | None = None, tol: float = TOLERANCE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scales and achieved L2 (after the float32 cast) for one level; one refinement step if needed.
+
+    Raises CalibrationError naming the samples that cannot reach the level or miss it by more than tol.
+    """
+    if t is None:
+        t = scales_for_levels(x, d, [level])[:, 0]
+    t = t.to(torch.float64).clone()
+    bad = torch.nonzero(torch.isnan(t)).flatten()
+    if bad.numel():
+        raise CalibrationError(f"{bad.numel()} samples cannot reach L2 {level}: indices {bad[:20].tolist()}")
+    achieved = perturbation_l2(x, apply_scale(x, d, t))
+    off = (achieved - level).abs() > tol
+    if off.any():  # one proportional refinement step, then re-check
+        rows = torch.nonzero(off).flatten()
+        t[rows] = t[rows] * torch.where(achieved[rows] > 0, level / achieved[rows], 1.0)
+        achieved[rows] = perturbation_l2(x[rows], apply_scale(x[rows], d[rows], t[rows]))
+        still = torch.nonzero((achieved - level).abs() > tol).flatten()
+        if still.numel():
+            raise CalibrationError(
+                f"{still.numel()} samples miss L2 {level} by more than {tol} after refinement: "
+                f"indices {still[:20].tolist()}, errors {(achieved[still] - level)[:5].tolist()}")
+    return t, achieved
