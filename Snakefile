@@ -8,6 +8,13 @@ min_version("9.0")
 # `snakemake` runs the default study and `--configfile X` replaces it (never merges).
 
 
+wildcard_constraints:
+    arch="[a-z0-9]+",
+    series="[a-z0-9_]+",
+    setid="[A-Za-z0-9_.-]+",
+    seed="[0-9]+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/trainsets.smk"

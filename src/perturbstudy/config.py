@@ -130,3 +130,15 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys")
     return validate_config(config)
+
+
+def validate_or_exit(config: dict[str, Any]) -> None:
+    """For the Snakefile: validate in place, or exit with the message before any job runs."""
+    import sys
+
+    if not config:
+        sys.exit("perturbstudy: no configuration; pass --configfile config/config.yaml (or use the default profile)")
+    try:
+        validate_config(config)
+    except ConfigError as error:
+        sys.exit(f"perturbstudy: {error}")

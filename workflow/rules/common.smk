@@ -1,17 +1,9 @@
-# Helpers shared by every rule file: config validation, the model grid, and path builders.
-import sys
-
-from perturbstudy.config import validate_config
+# Helpers shared by the rule files (config validation, the model grid, path builders).
+from perturbstudy.config import validate_or_exit
 from perturbstudy.design import model_grid
-from perturbstudy.errors import ConfigError
 from perturbstudy.provenance import code_hash
 
-if not config:
-    sys.exit("perturbstudy: no configuration; pass --configfile config/config.yaml (or use the default profile)")
-try:
-    validate_config(config)
-except ConfigError as error:
-    sys.exit(f"perturbstudy: {error}")
+validate_or_exit(config)
 
 STUDY = config["study"]
 OUT = f"results/{STUDY}"
@@ -19,13 +11,6 @@ THREADS = config["threads"]
 GRID = model_grid(config)
 # Hash of the package source (src/perturbstudy/**/*.py): every rule's `code` param, so a library change re-runs it.
 CODE_VERSION = code_hash()
-
-
-wildcard_constraints:
-    arch="[a-z0-9]+",
-    series="[a-z0-9_]+",
-    setid="[A-Za-z0-9_.-]+",
-    seed="[0-9]+",
 
 
 def model_dir(arch, series, setid, seed):
@@ -45,3 +30,10 @@ def all_evaluations():
 
 def all_targets():
     return [f"{OUT}/data/splits.json", *all_models(), *all_evaluations()]
+
+
+def trainset_input(wildcards):
+    """The stored perturbed training set, or nothing for the clean split."""
+    if wildcards.series == "clean":
+        return []
+    return f"{OUT}/trainsets/{wildcards.arch}/{wildcards.series}/{wildcards.setid}.pt"

@@ -10,6 +10,7 @@ rule prepare_data:
     benchmark:
         f"{OUT}/benchmarks/prepare_data.tsv"
     params:
+        code=CODE_VERSION,
         dataset=config["dataset"],
         data_seed=config["data_seed"],
     threads: 1

@@ -1,13 +1,6 @@
 # Training: one model per (architecture, training set, seed) with the architecture's settings.
 
 
-def trainset_input(wildcards):
-    """The stored perturbed training set, or nothing for the clean split."""
-    if wildcards.series == "clean":
-        return []
-    return f"{OUT}/trainsets/{wildcards.arch}/{wildcards.series}/{wildcards.setid}.pt"
-
-
 rule train:
     input:
         splits=f"{OUT}/data/splits.pt",
@@ -20,6 +13,7 @@ rule train:
     benchmark:
         f"{OUT}/benchmarks/train/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.tsv"
     params:
+        code=CODE_VERSION,
         arch_config=lambda wc: config["architectures"][wc.arch],
         resume=lambda wc: f"{OUT}/resume/{wc.arch}/{wc.series}/{wc.setid}/seed{wc.seed}.pt",
     threads: THREADS
