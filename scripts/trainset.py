@@ -5,4 +5,5 @@ from perturbstudy.trainsets import make_trainset
 smk = snakemake  # noqa: F821
 with logged(smk):
     make_trainset(smk.config, smk.wildcards.arch, smk.wildcards.series, smk.wildcards.setid, smk.input.splits,
-                  smk.output.trainset, smk.output.summary, directions_path=smk.input.directions or None)
+                  smk.output.trainset, smk.output.summary,
+                  directions_path=smk.input.directions[0] if smk.input.directions else None)
