@@ -28,7 +28,5 @@ def test_smoke_study_end_to_end(tmp_path):
         history = pd.read_csv(model_dir / "history.csv")
         assert list(history.columns[:5]) == ["epoch", "train_loss", "train_acc", "val_acc", "seconds"]
         assert (out / "logs" / "train" / key.arch / key.series / key.setid / f"seed{key.seed}.log").exists()
-    # nothing left to do, and no temporary files left behind
-    again = run_snakemake(work, config, "-n")
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    # no temporary files left behind by the atomic writers
     assert not list(out.rglob("*.tmp"))
