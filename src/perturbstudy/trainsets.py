@@ -11,7 +11,6 @@ and of the materialized content.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from .artifacts import atomic_write, load_tensors, sha256_file, sha256_tensors, write_json
+from .artifacts import load_tensors, save_tensors, sha256_file, sha256_tensors, write_json
 from .data import Pool, Splits
 from .design import set_parameters
 from .errors import DataError
@@ -36,16 +35,6 @@ SET_FORMAT = "perturbstudy.trainset/1"
 
 def _series_seed(config: dict[str, Any]) -> int:
     return int((config.get("series") or {}).get("seed", 0))
-
-
-def save_deterministic(path: str | Path, payload: dict[str, Any]) -> None:
-    """torch.save through a buffer, written atomically: the same payload gives the same bytes.
-
-    (torch.save to a file names the zip archive after the file, here a random temporary name.)
-    """
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def recipe_sha256(payload: dict[str, Any]) -> str:
@@ -244,7 +233,7 @@ def make_directions(config: dict[str, Any], arch: str, series: str, splits_path:
     model = load_model(model_path, arch).to(device) if model_path else None
     start = time.perf_counter()
     payload = build_directions(config, arch, series, splits, model)
-    save_deterministic(out_path, payload)
+    save_tensors(out_path, payload)
     for name, comp in payload["components"].items():
         err = (comp["achieved_l2"] - comp["levels"]).abs().max()
         print(f"{arch}/{series} {name}: {comp['index'].numel()} images x {comp['levels'].numel()} levels, "
@@ -260,7 +249,7 @@ def make_trainset(config: dict[str, Any], arch: str, series: str, setid: str, sp
     splits = load_splits(splits_path)
     directions = load_tensors(directions_path) if directions_path else None
     payload = build_set(config, arch, series, setid, splits, directions)
-    save_deterministic(out_set, payload)
+    save_tensors(out_set, payload)
     summary = summarize_set(payload, out_set)
     write_json(out_summary, summary)
     print(f"{arch}/{series}/{setid}: {summary['size']} samples, {summary['file_bytes']} bytes, "
