@@ -19,3 +19,17 @@ def _one_thread():
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tmp_path_factory) -> Path:
+    """One complete, uninterrupted run of config/smoke.yaml, shared by the workflow tests; returns its workdir.
+
+    Tests must not modify it: copy `results/` first if they need to change anything.
+    """
+    from .workflow_utils import run_snakemake, smoke_config, workflow_copy
+
+    work = workflow_copy(tmp_path_factory.mktemp("smoke_reference"))
+    proc = run_snakemake(work, smoke_config())
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work

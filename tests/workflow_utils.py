@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -33,3 +34,24 @@ def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int =
         path = config
     cmd = [sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "2", *args]
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+
+
+# Run records hold times, hosts and job ids; everything else a study writes must be byte-identical.
+RUN_RECORD_DIRS = ("logs", "benchmarks", "provenance", "resume")
+
+
+def artifact_hashes(study_dir: Path) -> dict[str, str]:
+    """sha256 of every artifact under `results/<study>`, by path relative to it, run records excluded."""
+    hashes = {}
+    for path in sorted(study_dir.rglob("*")):
+        rel = path.relative_to(study_dir)
+        if path.is_file() and rel.parts[0] not in RUN_RECORD_DIRS:
+            hashes[rel.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def smoke_config(study: str = "smoke") -> dict:
+    """config/smoke.yaml as a dict, under the given study name."""
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    config["study"] = study
+    return config
