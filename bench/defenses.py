@@ -44,7 +44,7 @@ def main() -> None:
             strategy = build_strategy(method, cfg, len(splits.train), seed=0)
             result = train_model(model, splits.train, splits.val, settings, seed=0, device=device,
                                  strategy=strategy, progress=False)
-            times[method].append(result.history[0]["seconds"])
+            times[method].append(result.epoch_seconds[1])
     seconds = {m: min(t) for m, t in times.items()}
     for method, s in seconds.items():
         print(f"{METHOD_LABELS[method]:>6}: {s:8.3f} s/epoch (min of {args.repeats} round-robin epochs, "

@@ -60,7 +60,7 @@ def trainer_loop(arch: str, train: Pool, val: Pool, bs: int, epochs: int) -> flo
     model = build_model(arch)
     settings = TrainSettings(batch_size=bs, max_epochs=epochs, patience=epochs)
     result = train_model(model, train, val, settings, seed=0, progress=False)
-    return epochs * len(train) / sum(row["seconds"] for row in result.history)
+    return epochs * len(train) / sum(result.epoch_seconds.values())
 
 
 def main() -> None:

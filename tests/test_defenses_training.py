@@ -104,7 +104,8 @@ def test_at_is_more_robust_than_std_on_a_toy_problem():
     assert robust["at"] > robust["std"] + 0.15, robust
 
 
-def test_resumed_amat_training_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("method", ["amat", "dpaat"])
+def test_resumed_adversarial_training_equals_an_uninterrupted_run(tmp_path, method):
     pool, val = _tiny_pool(16), _tiny_pool(6, 1)
     torch.manual_seed(0)
     init = build_model("lenet5", 1, 3, 28).state_dict()
@@ -115,12 +116,17 @@ def test_resumed_amat_training_equals_an_uninterrupted_run(tmp_path):
         return train_model(model, pool, val, TrainSettings(batch_size=8, max_epochs=max_epochs, patience=5), seed=0,
                            strategy=strategy, resume_path=resume, progress=False), model
 
-    whole_strategy = build_strategy("amat", CFG, len(pool), seed=3)
-    _, whole = run(2, None, whole_strategy)
-    resumed_strategy = build_strategy("amat", CFG, len(pool), seed=3)
-    run(1, tmp_path / "resume.pt", build_strategy("amat", CFG, len(pool), seed=3))
-    _, resumed = run(2, tmp_path / "resume.pt", resumed_strategy)
-    assert torch.equal(resumed_strategy.radius, whole_strategy.radius)
-    assert not torch.equal(whole_strategy.radius, torch.full((16,), 1.0))
+    whole_strategy = build_strategy(method, CFG, len(pool), seed=3)
+    whole_result, whole = run(2, None, whole_strategy)
+    resumed_strategy = build_strategy(method, CFG, len(pool), seed=3)
+    run(1, tmp_path / "resume.pt", build_strategy(method, CFG, len(pool), seed=3))
+    resumed_result, resumed = run(2, tmp_path / "resume.pt", resumed_strategy)
+    assert resumed_result.resumed_epochs == 1 and list(resumed_result.epoch_seconds) == [2]
+    assert resumed_result.history == whole_result.history
+    # per-sample radii and per-epoch statistics carry over
+    state = {"amat": "radius", "dpaat": "last_eps"}[method]
+    assert torch.equal(getattr(resumed_strategy, state), getattr(whole_strategy, state))
+    assert not torch.equal(getattr(whole_strategy, state), torch.full((16,), 1.0))
+    assert resumed_strategy.epoch_stats == whole_strategy.epoch_stats
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)

@@ -83,8 +83,27 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     torch.manual_seed(123)  # the resumed process has other global RNG state; the checkpoint restores it
     model = build_model("lenet5", num_classes=3)
     resumed = train_model(model, _toy(), _toy(48, seed=1), SETTINGS, seed=0, progress=False, resume_path=ckpt)
-    assert resumed.epochs_run == full.epochs_run
+    assert resumed.epochs_run == full.epochs_run and resumed.resumed_epochs == 2
     assert all(torch.equal(full.state_dict[k], resumed.state_dict[k]) for k in full.state_dict)
+    assert resumed.history == full.history
+
+
+def test_history_is_deterministic_and_times_are_kept_apart():
+    _, result = _train(0)
+    assert list(result.history[0]) == ["epoch", "train_loss", "train_acc", "val_acc"]
+    assert list(result.epoch_seconds) == [row["epoch"] for row in result.history]
+    assert all(s > 0 for s in result.epoch_seconds.values())
+
+
+def test_a_resume_checkpoint_of_another_training_is_ignored(tmp_path, capsys):
+    ckpt = tmp_path / "resume.pt"
+    other = TrainSettings(lr=1e-3, batch_size=16, max_epochs=2, patience=2)  # another learning rate
+    _train(0, other, resume_path=ckpt)
+    assert ckpt.exists()
+    _, fresh = _train(0)
+    _, resumed = _train(0, resume_path=ckpt)
+    assert resumed.resumed_epochs == 0 and "ignoring" in capsys.readouterr().err
+    assert all(torch.equal(fresh.state_dict[k], resumed.state_dict[k]) for k in fresh.state_dict)
 
 
 def test_checkpoint_roundtrip_and_wrong_architecture(tmp_path):

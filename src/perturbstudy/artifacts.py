@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -39,11 +40,16 @@ def sha256_tensors(*tensors: torch.Tensor) -> str:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
 
-    An interrupted job therefore never leaves a file that looks done.
+    An interrupted job therefore never leaves a file that looks done. A job killed outright (SIGKILL)
+    leaves its temporary file behind: the next write of the same target removes it.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    prefix = f".{target.name}."
+    for stale in target.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        if "." not in stale.name[len(prefix):-len(".tmp")]:  # mkstemp's random part has no dot
+            stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

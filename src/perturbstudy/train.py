@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from .artifacts import load_tensors, save_tensors
+from .artifacts import load_tensors, save_tensors, sha256_tensors
 from .data import Pool
 from .errors import ConfigError, TrainingError
 
@@ -82,6 +82,10 @@ class TrainResult:
     best_epoch: int
     best_val_acc: float
     stopped_early: bool
+    #: wall seconds of the epochs run in this call (a run record, not part of the deterministic history)
+    epoch_seconds: dict[int, float] = field(default_factory=dict)
+    #: epochs taken from the resume checkpoint (0 when training started from scratch)
+    resumed_epochs: int = 0
 
     @property
     def epochs_run(self) -> int:
@@ -110,10 +114,27 @@ def accuracy(model: nn.Module, pool: Pool, batch_size: int = 1024) -> float:
     return float((predict(model, pool.images, batch_size) == pool.labels).float().mean())
 
 
-def _resume_state(path: Path | None) -> dict[str, Any] | None:
+def resume_fingerprint(model: nn.Module, train: Pool, val: Pool, settings: TrainSettings, seed: int,
+                       strategy: Strategy) -> str:
+    """What a resume checkpoint must match to be continued: model class, data, settings, seed, strategy.
+
+    `max_epochs` is left out: a run with a higher cap continues the same trajectory.
+    """
+    cfg = {k: v for k, v in asdict(settings).items() if k != "max_epochs"}
+    return "|".join([type(model).__name__, type(strategy).__name__, repr(sorted(cfg.items())), str(seed),
+                     sha256_tensors(train.images, train.labels, val.images, val.labels)])
+
+
+def _resume_state(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
+    """The checkpoint at `path` if it belongs to this very training, else None (it is then overwritten)."""
     if path is None or not path.exists():
         return None
-    return load_tensors(path)
+    state = load_tensors(path)
+    if state.get("fingerprint") != fingerprint:
+        print(f"resume: ignoring {path}: it was written for another training (settings, seed, data, model or "
+              "method); starting over", file=sys.stderr, flush=True)
+        return None
+    return state
 
 
 def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSettings, seed: int,
@@ -124,7 +145,9 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
 
     With `resume_path`, a checkpoint of the full state (weights, optimiser, RNGs, history) is
     written after every epoch and picked up again after an interruption; the result is the
-    same as an uninterrupted run.
+    same as an uninterrupted run. A checkpoint of another training (settings, seed, data, model
+    class or strategy differ, see `resume_fingerprint`) is ignored. The history holds only
+    deterministic values; per-epoch wall times are in `TrainResult.epoch_seconds` and the log.
     """
     device = device or torch.device("cpu")
     strategy = strategy or StandardTraining()
@@ -137,7 +160,8 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
     history: list[dict[str, float]] = []
     best = {"acc": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     resume_path = Path(resume_path) if resume_path else None
-    state = _resume_state(resume_path)
+    fingerprint = resume_fingerprint(model, train, val, settings, seed, strategy) if resume_path else ""
+    state = _resume_state(resume_path, fingerprint)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -149,6 +173,10 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
         best = {"acc": float(state["best_acc"]), "epoch": int(state["best_epoch"]), "state": state["best_state"]}
         if "strategy" in state and hasattr(strategy, "load_state_dict"):
             strategy.load_state_dict(state["strategy"])  # per-sample state of adversarial methods
+        print(f"resume: continuing {desc} after epoch {len(history)} from {resume_path}", file=sys.stderr,
+              flush=True)
+    resumed_epochs = len(history)
+    epoch_seconds: dict[int, float] = {}
     n, bs = len(train), settings.batch_size
     bar = tqdm(total=settings.max_epochs, initial=len(history), desc=desc, file=sys.stderr,
                disable=not progress, mininterval=5.0, dynamic_ncols=False, ncols=100)
@@ -180,14 +208,16 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
         if end_epoch is not None:
             end_epoch(epoch)
         val_acc = accuracy(model, val)
-        history.append({
-            "epoch": epoch, "train_loss": float(loss_sum) / n, "train_acc": float(correct) / n,
-            "val_acc": val_acc, "seconds": time.perf_counter() - start,
-        })
+        history.append({"epoch": epoch, "train_loss": float(loss_sum) / n, "train_acc": float(correct) / n,
+                        "val_acc": val_acc})
+        epoch_seconds[epoch] = time.perf_counter() - start
         if val_acc > best["acc"] + settings.min_delta:
             best = {"acc": val_acc, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", val=f"{val_acc:.4f}", refresh=False)
+        if progress:  # per-epoch wall time goes to the log (a run record), never into the history
+            bar.write(f"{desc}: epoch {epoch}/{settings.max_epochs} train loss {history[-1]['train_loss']:.4f} "
+                      f"val acc {val_acc:.4f} {epoch_seconds[epoch]:.2f} s", file=sys.stderr)
         if resume_path is not None:
             keys = list(history[0])
             save_tensors(resume_path, {
@@ -196,11 +226,12 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
                 "history_keys": keys,
                 "history": torch.tensor([[row[k] for k in keys] for row in history], dtype=torch.float64),
                 "best_acc": best["acc"], "best_epoch": best["epoch"], "best_state": best["state"],
+                "fingerprint": fingerprint,
                 **({"strategy": strategy.state_dict()} if hasattr(strategy, "state_dict") else {}),
             })
     bar.close()
     return TrainResult({k: v.detach().cpu() for k, v in best["state"].items()}, history,
-                       best["epoch"], best["acc"], stopped_early)
+                       best["epoch"], best["acc"], stopped_early, epoch_seconds, resumed_epochs)
 
 
 def settings_dict(settings: TrainSettings) -> dict[str, Any]:
