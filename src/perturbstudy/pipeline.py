@@ -16,6 +16,7 @@ import torch
 
 from .artifacts import load_tensors, save_tensors, sha256_file, sha256_tensors, write_csv, write_json
 from .checkpoints import load_model, save_model
+from .checks import ensure_writable, verify_recorded_sha256
 from .data import Pool, Splits, load_dataset, make_splits, select_classes
 from .errors import DataError
 from .models import build_model
@@ -60,12 +61,14 @@ def prepare_data(config: dict[str, Any], out_splits: str | Path, out_summary: st
 
 
 def load_splits(path: str | Path) -> Splits:
-    """Read splits written by `prepare_data`."""
+    """Read splits written by `prepare_data`, checked against the sha256 its `splits.json` recorded."""
     payload = load_tensors(path)
     if payload.get("format") != SPLITS_FORMAT:
         raise DataError(f"{path}: not a perturbstudy splits file; re-run the prepare_data rule.")
     pools = {name: Pool(payload[f"{name}_images"], payload[f"{name}_labels"]) for name in ("train", "val", "test")}
-    return Splits(pools["train"], pools["val"], pools["test"], tuple(payload["class_names"]))
+    splits = Splits(pools["train"], pools["val"], pools["test"], tuple(payload["class_names"]))
+    verify_recorded_sha256(path, splits.hashes())
+    return splits
 
 
 # --------------------------------------------------------------------------- training
@@ -84,6 +87,7 @@ def train(config: dict[str, Any], arch: str, seed: int, splits_path: str | Path,
           out_model: str | Path, out_history: str | Path, trainset_path: str | Path | None = None,
           threads: int | None = None, resume_path: str | Path | None = None, tag: str = "") -> None:
     """Train one model of `arch` on a training set with the architecture's fixed settings."""
+    ensure_writable(out_model, out_history)  # before hours of training, not after
     device = configure(threads)
     splits = load_splits(splits_path)
     pool = training_pool(splits, trainset_path)

@@ -1,9 +1,10 @@
 # Helpers shared by the rule files (config validation, the model grid, path builders).
 from perturbstudy.config import validate_or_exit
+
+validate_or_exit(config)  # first: a bad config stops before the heavier imports below
+
 from perturbstudy.design import model_grid
 from perturbstudy.provenance import code_hash
-
-validate_or_exit(config)
 
 STUDY = config["study"]
 OUT = f"results/{STUDY}"

@@ -11,6 +11,7 @@ import torch
 
 from ..artifacts import write_csv
 from ..checkpoints import load_model, save_model
+from ..checks import ensure_writable
 from ..defenses import METHOD_LABELS, build_strategy
 from ..models import build_model
 from ..pipeline import load_splits, prepare_data
@@ -32,6 +33,7 @@ def train_medical(config: dict[str, Any], arch: str, method: str, seed: int, spl
                   resume_path: str | Path | None = None) -> None:
     """Train one CNN with one method (STD, AT, SAT, AMAT, DPAAT, D-A, D-B) and one seed."""
     med = config["medical"]
+    ensure_writable(out_model, out_history)  # before training, not after
     device = configure(threads)
     splits = load_splits(splits_path)
     arch_cfg = med["architectures"][arch]

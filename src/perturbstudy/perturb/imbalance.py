@@ -53,4 +53,12 @@ def imbalanced_counts(base_counts: torch.Tensor, ci: float, major: int, added_pe
     total = minority_count(ci, n_major)
     added = int(round((1.0 - ci) * added_per_class))
     base = {c: (int(base_counts[c]) if c == major else total - components * added) for c in range(len(base_counts))}
+    if total < 1 or min(base.values()) < 0:
+        short, result = ((f"{total} samples per class", "those classes would be empty") if total < 1 else
+                         (f"{total} samples per class, fewer than its {components * added} added ones",
+                          "no base image would be left"))
+        raise DataError(
+            f"class imbalance CI={ci:g} leaves round((1-CI) x {n_major}) = {short} for every class but the majority "
+            f"class {major}: {result}. Lower the level below {1 - 0.5 / n_major:.4g} (1 - 0.5/n_major) or give "
+            "the training split more images per class (dataset.train_per_class), then rerun.")
     return base, added
