@@ -25,19 +25,27 @@ def workflow_copy(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """snakemake with a config (dict written to YAML, or a path) in `workdir`."""
+def snakemake_cmd(workdir: Path, config: dict | Path, *args: str) -> list[str]:
+    """The snakemake command line for a config (dict written to `workdir`/test_config.yaml, or a path)."""
     if isinstance(config, dict):
         path = workdir / "test_config.yaml"
         path.write_text(yaml.safe_dump(config))
     else:
         path = config
-    cmd = [sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "2", *args]
+    return [sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "2", *args]
+
+
+def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """snakemake with a config (dict written to YAML, or a path) in `workdir`."""
+    cmd = snakemake_cmd(workdir, config, *args)
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
 
 
 # Run records hold times, hosts and job ids; everything else a study writes must be byte-identical.
 RUN_RECORD_DIRS = ("logs", "benchmarks", "provenance", "resume")
+# report/provenance.csv tabulates the provenance records (end times, wall seconds, hosts, git state): a run record
+# too (README, Reliability).
+RUN_RECORD_FILES = ("report/provenance.csv",)
 
 
 def artifact_hashes(study_dir: Path) -> dict[str, str]:
@@ -45,7 +53,7 @@ def artifact_hashes(study_dir: Path) -> dict[str, str]:
     hashes = {}
     for path in sorted(study_dir.rglob("*")):
         rel = path.relative_to(study_dir)
-        if path.is_file() and rel.parts[0] not in RUN_RECORD_DIRS:
+        if path.is_file() and rel.parts[0] not in RUN_RECORD_DIRS and rel.as_posix() not in RUN_RECORD_FILES:
             hashes[rel.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
 

@@ -145,11 +145,11 @@ def build_fgsm_benchmark(config: dict[str, Any], arch: str, source_model: str | 
     model = load_model(source_model, arch, device)
     start = time.perf_counter()
     bench = equal_l2_fgsm(model, test.images, test.labels, cfg["levels"], cfg["batch_size"], progress=True)
+    print(f"FGSM benchmark {arch} built in {time.perf_counter() - start:.1f} s", flush=True)
     excluded = bench.excluded_counts()
     if any(excluded):
         print(f"FGSM benchmark {arch}: samples excluded per level (unreachable along the sign direction): "
               f"{excluded}", flush=True)
-    print(f"FGSM benchmark {arch} built in {time.perf_counter() - start:.1f} s", flush=True)
     summary = save_benchmark(out_bench, bench, sha256_tensors(test.images, test.labels),
                              {"architecture": arch, "source_model": str(source_model),
                               "source_model_sha256": sha256_file(source_model)})

@@ -16,6 +16,7 @@ import platform
 import re
 import socket
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,19 @@ def environment(device: str | None = None) -> dict[str, Any]:
 def canonical_json(obj: Any) -> str:
     """Byte-stable JSON text (sorted keys, no whitespace) used for hashing config subsets."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def canonical_params(value: Any) -> Any:
+    """A copy of a config value with every mapping's keys sorted, recursively: a rule's param.
+
+    Snakemake compares params by `repr`, so a dict whose keys come in another order (a config file written
+    with sorted keys, a default filled in) would count as changed and rerun the rule and all below it.
+    """
+    if isinstance(value, Mapping):
+        return {k: canonical_params(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [canonical_params(v) for v in value]
+    return value
 
 
 def plain(obj: Any) -> Any:

@@ -1,6 +1,7 @@
 # Robustness benchmarks of the test split at equal L2 levels (Wang et al. 2.3): the Gaussian-noise
 # benchmark (model-independent, built once) and the FGSM benchmark per architecture, against the
 # architecture's clean source model (first seed).
+from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule benchmark_gaussian:
@@ -15,7 +16,7 @@ rule benchmark_gaussian:
         f"{OUT}/benchmarks/benchmark_gaussian.tsv"
     params:
         code=CODE_VERSION,
-        benchmarks=config["benchmarks"],
+        benchmarks=canonical_params(config["benchmarks"]),
     threads: THREADS
     resources:
         mem_mb=4000,
@@ -40,7 +41,7 @@ rule benchmark_fgsm:
         f"{OUT}/benchmarks/benchmark_fgsm/{{arch}}.tsv"
     params:
         code=CODE_VERSION,
-        benchmarks=config["benchmarks"],
+        benchmarks=canonical_params(config["benchmarks"]),
     threads: THREADS
     resources:
         mem_mb=4000,

@@ -1,4 +1,5 @@
 # Data preparation: the deterministic stratified train / validation / test splits.
+from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule prepare_data:
@@ -11,7 +12,7 @@ rule prepare_data:
         f"{OUT}/benchmarks/prepare_data.tsv"
     params:
         code=CODE_VERSION,
-        dataset=config["dataset"],
+        dataset=canonical_params(config["dataset"]),
         data_seed=config["data_seed"],
     threads: 1
     resources:

@@ -1,6 +1,7 @@
 # Evaluation of every model: its own training set, the clean test split, every level of both
 # benchmarks (transfer from the clean source model), white-box FGSM at the same L2 levels and
 # white-box L2 PGD; one tidy CSV per model and its sanity flags beside it.
+from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule evaluate:
@@ -19,8 +20,8 @@ rule evaluate:
         f"{OUT}/benchmarks/evaluate/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.tsv"
     params:
         code=CODE_VERSION,
-        benchmarks=config["benchmarks"],
-        whitebox=config["whitebox"],
+        benchmarks=canonical_params(config["benchmarks"]),
+        whitebox=canonical_params(config["whitebox"]),
     threads: THREADS
     resources:
         mem_mb=4000,

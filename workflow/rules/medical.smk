@@ -4,6 +4,7 @@
 import functools
 
 from perturbstudy.medical import settings as _medical
+from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 ABLATION_METHODS = _medical.ABLATION_METHODS
 # medical_targets(): every final output (used by rule all and the provenance summary)
@@ -33,7 +34,7 @@ rule medical_prepare_data:
         f"{OUT}/benchmarks/medical/prepare_data.tsv"
     params:
         code=CODE_VERSION,
-        dataset=MED.get("dataset"),
+        dataset=canonical_params(MED.get("dataset")),
         data_seed=config["data_seed"],
     threads: 1
     resources:
@@ -57,8 +58,8 @@ rule medical_train:
         f"{OUT}/benchmarks/medical/train/{{arch}}/{{method}}/seed{{seed}}.tsv"
     params:
         code=CODE_VERSION,
-        arch_config=lambda wc: MED["architectures"][wc.arch],
-        training=lambda wc: MED["training"] if wc.method != "std" else {},
+        arch_config=lambda wc: canonical_params(MED["architectures"][wc.arch]),
+        training=lambda wc: canonical_params(MED["training"]) if wc.method != "std" else {},
         resume=lambda wc: f"{MOUT}/resume/{wc.arch}/{wc.method}/seed{wc.seed}.pt",
     threads: THREADS
     resources:
@@ -84,7 +85,7 @@ rule medical_evaluate:
         f"{OUT}/benchmarks/medical/evaluate/{{arch}}/{{method}}/seed{{seed}}.tsv"
     params:
         code=CODE_VERSION,
-        attacks=MED.get("attacks"),
+        attacks=canonical_params(MED.get("attacks")),
         eval_batch_size=MED.get("eval_batch_size"),
     threads: THREADS
     resources:
@@ -184,7 +185,7 @@ rule medical_gradcam:
     params:
         code=CODE_VERSION,
         methods=MED_GRADCAM,
-        gradcam=MED.get("gradcam"),
+        gradcam=canonical_params(MED.get("gradcam")),
     threads: THREADS
     resources:
         mem_mb=8000,

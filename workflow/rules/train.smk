@@ -1,4 +1,5 @@
 # Training: one model per (architecture, training set, seed) with the architecture's settings.
+from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule train:
@@ -14,7 +15,7 @@ rule train:
         f"{OUT}/benchmarks/train/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.tsv"
     params:
         code=CODE_VERSION,
-        arch_config=lambda wc: config["architectures"][wc.arch],
+        arch_config=lambda wc: canonical_params(config["architectures"][wc.arch]),
         resume=lambda wc: f"{OUT}/resume/{wc.arch}/{wc.series}/{wc.setid}/seed{wc.seed}.pt",
     threads: THREADS
     resources:
