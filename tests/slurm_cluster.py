@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGES = ("slurm-wlm", "slurmctld", "slurmd", "slurm-client", "munge")
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
+DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scancel")
 
 
 def _which(name: str) -> str | None:
@@ -65,6 +65,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MinJobAge=600
+SchedulerParameters=bf_interval=1
 ReturnToService=2
 SlurmctldPidFile=/run/slurm/slurmctld.pid
 SlurmdPidFile=/run/slurm/slurmd.pid
@@ -72,9 +73,29 @@ StateSaveLocation={state}
 SlurmdSpoolDir={spool}
 SlurmctldLogFile={logs}/slurmctld.log
 SlurmdLogFile={logs}/slurmd.log
-NodeName={host} NodeAddr=127.0.0.1 CPUs=2 RealMemory=4000 State=UNKNOWN
+{overrides}NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory} State=UNKNOWN
 PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
+
+
+def machine() -> tuple[int, int]:
+    """(CPUs, RealMemory in MB) of this machine as slurmd detects them (`slurmd -C`)."""
+    out = subprocess.run([_which("slurmd"), "-C"], capture_output=True, text=True, timeout=30, check=True).stdout
+    fields = dict(item.split("=", 1) for item in out.split() if "=" in item)
+    return int(fields["CPUs"]), int(fields["RealMemory"])
+
+
+def node_line(cpus: int, memory_mb: int) -> tuple[int, int, str]:
+    """The node's CPUs, RealMemory and extra slurm.conf lines: at most `cpus`, the machine's memory.
+
+    A machine with less memory than `memory_mb` (the largest request of a rule) declares `memory_mb`
+    with `SlurmdParameters=config_overrides`, so the rules' honest requests stay schedulable; memory is
+    not enforced here (task/none), and the smoke jobs use far less.
+    """
+    have_cpus, have_mb = machine()
+    if have_mb >= memory_mb:
+        return min(cpus, have_cpus), have_mb, ""
+    return min(cpus, have_cpus), memory_mb, "SlurmdParameters=config_overrides\n"
 
 
 @dataclass
@@ -93,7 +114,8 @@ class Cluster:
         return {**os.environ, "SLURM_CONF": str(self.conf)}
 
     def stop(self) -> None:
-        """Stop the daemons by their PIDs (reverse start order), then wait for them."""
+        """Cancel this cluster's jobs, stop the daemons by their PIDs (reverse start order), wait for them."""
+        self.cancel_jobs()
         for name in reversed(list(self.procs)):
             proc = self.procs[name]
             if proc.poll() is None:
@@ -103,8 +125,29 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=10)
+        # Restore (or remove) slurm.conf: a conf naming a stopped controller makes every later `snakemake` wait
+        # 10 s at start, when the SLURM executor plugin asks `scontrol show config` for MinJobAge.
         if self.previous_conf is not None:
             self.conf.write_text(self.previous_conf)
+        else:
+            self.conf.unlink(missing_ok=True)
+
+    def cancel_jobs(self, timeout: float = 30.0) -> None:
+        """scancel every job of this (private) cluster and wait until the queue is empty."""
+        ctld = self.procs.get("slurmctld")
+        if ctld is None or ctld.poll() is not None:
+            return
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        subprocess.run([_which("scancel"), "--user", user], env=self.env, capture_output=True, timeout=30)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.queue():
+            time.sleep(0.5)
+
+    def queue(self) -> str:
+        """squeue's job ids and states, one job a line (empty when idle)."""
+        proc = subprocess.run([_which("squeue"), "-h", "-o", "%i %T"], env=self.env, capture_output=True, text=True,
+                              timeout=30)
+        return proc.stdout.strip()
 
     def logs_tail(self, n: int = 3000) -> str:
         """The end of each daemon log, for failure messages."""
@@ -119,8 +162,11 @@ def _chown(path: Path, user: str) -> None:
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def start(base: Path, timeout: float = 60.0) -> Cluster:
-    """Write /etc/slurm/slurm.conf (state, logs under `base`); start munged, slurmctld, slurmd; wait until idle."""
+def start(base: Path, cpus: int = 2, memory_mb: int = 0, timeout: float = 60.0) -> Cluster:
+    """Write /etc/slurm/slurm.conf (state, logs under `base`); start munged, slurmctld, slurmd; wait until idle.
+
+    One node with at most `cpus` CPUs and this machine's memory, or `memory_mb` if that is more (`node_line`).
+    """
     t0 = time.perf_counter()
     host = socket.gethostname().split(".")[0]
     base.mkdir(parents=True, exist_ok=True)
@@ -137,7 +183,9 @@ def start(base: Path, timeout: float = 60.0) -> Cluster:
     conf = Path("/etc/slurm/slurm.conf")
     conf.parent.mkdir(parents=True, exist_ok=True)
     previous = conf.read_text() if conf.exists() else None
-    conf.write_text(SLURM_CONF.format(host=host, state=state, spool=spool, logs=logs))
+    node_cpus, node_mb, overrides = node_line(cpus, memory_mb)
+    conf.write_text(SLURM_CONF.format(host=host, state=state, spool=spool, logs=logs, cpus=node_cpus,
+                                      memory=node_mb, overrides=overrides))
     conf.chmod(0o644)
     cluster = Cluster(conf=conf, logs=logs, previous_conf=previous)
     env = cluster.env
