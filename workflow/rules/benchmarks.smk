@@ -1,7 +1,6 @@
 # Robustness benchmarks of the test split at equal L2 levels (Wang et al. 2.3): the Gaussian-noise
 # benchmark (model-independent, built once) and the FGSM benchmark per architecture, against the
 # architecture's clean source model (first seed).
-from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule benchmark_gaussian:

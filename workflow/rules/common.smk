@@ -4,7 +4,7 @@ from perturbstudy.config import validate_or_exit
 validate_or_exit(config)  # first: a bad config stops before the heavier imports below
 
 from perturbstudy.design import model_grid
-from perturbstudy.provenance import code_hash
+from perturbstudy.provenance import canonical_params, code_hash  # canonical_params: dict params in a fixed key order (README, Reliability)
 
 STUDY = config["study"]
 OUT = f"results/{STUDY}"

@@ -1,5 +1,4 @@
 # Data preparation: the deterministic stratified train / validation / test splits.
-from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule prepare_data:

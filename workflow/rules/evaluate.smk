@@ -1,7 +1,6 @@
 # Evaluation of every model: its own training set, the clean test split, every level of both
 # benchmarks (transfer from the clean source model), white-box FGSM at the same L2 levels and
 # white-box L2 PGD; one tidy CSV per model and its sanity flags beside it.
-from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule evaluate:

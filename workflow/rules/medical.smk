@@ -4,7 +4,6 @@
 import functools
 
 from perturbstudy.medical import settings as _medical
-from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 ABLATION_METHODS = _medical.ABLATION_METHODS
 # medical_targets(): every final output (used by rule all and the provenance summary)

@@ -1,5 +1,4 @@
 # Training: one model per (architecture, training set, seed) with the architecture's settings.
-from perturbstudy.provenance import canonical_params  # dict params in a fixed key order (README, Reliability)
 
 
 rule train:
