@@ -128,3 +128,15 @@ def test_truncated_and_pickled_checkpoints_are_refused(tmp_path):
     torch.save({"format": "perturbstudy.model/1", "obj": TrainSettings()}, evil)
     with pytest.raises(CheckpointError, match="weights-only"):
         load_model(evil)
+
+
+def test_configure_enables_deterministic_algorithms_without_importing_inductor():
+    """configure() turns on torch's deterministic mode but skips the 2-s torch._inductor import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from perturbstudy.runtime import configure; configure(1); "
+            "assert torch.are_deterministic_algorithms_enabled(); "
+            "assert not torch.is_deterministic_algorithms_warn_only_enabled(); "
+            "assert 'torch._inductor' not in sys.modules, 'torch._inductor was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

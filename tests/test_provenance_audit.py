@@ -187,3 +187,11 @@ def test_every_rule_with_a_script_takes_the_code_hash_param():
             if re.search(r"(?m)^    (script|shell|run):", block) and "code=CODE_VERSION" not in block:
                 missing.append(f"{smk.name}:{name}")
     assert not missing, f"rules without params code=CODE_VERSION: {missing}"
+
+
+def test_analysis_and_provenance_jobs_do_not_import_torch():
+    """Analysis and record-keeping jobs must not pay torch's start-up (~3 s per job on 2 cores)."""
+    code = ("import sys, perturbstudy.smk, perturbstudy.provenance, perturbstudy.analysis.run; "
+            "from perturbstudy.provenance import environment; env = environment(); "
+            "assert 'torch' not in sys.modules, 'torch was imported'; assert env['torch'], env")
+    subprocess.run([sys.executable, "-c", code], check=True)

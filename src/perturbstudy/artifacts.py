@@ -10,11 +10,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .errors import CheckpointError
+
+if TYPE_CHECKING:  # torch is imported where tensors are handled: analysis jobs never pay its start-up
+    import torch
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -72,6 +73,8 @@ def save_tensors(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     Saved through a file handle: torch.save to a path names the zip archive after the (random, temporary)
     file name, so the same payload would give different bytes on every run.
     """
+    import torch
+
     def _write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
             torch.save(payload, handle)
@@ -81,6 +84,8 @@ def save_tensors(path: str | os.PathLike, payload: dict[str, Any]) -> None:
 
 def load_tensors(path: str | os.PathLike) -> dict[str, Any]:
     """Load a file written by `save_tensors` with `weights_only=True` (no arbitrary pickles)."""
+    import torch
+
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: file not found; re-run the rule that produces it.")

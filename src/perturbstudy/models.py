@@ -80,5 +80,8 @@ def build_model(name: str, in_channels: int = 1, num_classes: int = 10, input_si
     """Instantiate an architecture by name."""
     if name not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[name](in_channels=in_channels, num_classes=num_classes,
-                               input_size=input_size, **kwargs)
+    model = ARCHITECTURES[name](in_channels=in_channels, num_classes=num_classes,
+                                input_size=input_size, **kwargs)
+    # Channels-last convolution weights: same values, 1.2-1.8x faster oneDNN convolutions on CPU
+    # (bench/evaluate.py); every conv then runs channels-last whatever the input's layout.
+    return model.to(memory_format=torch.channels_last)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
 import re
 import socket
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,14 +63,14 @@ def git_version(root: str | os.PathLike | None = None) -> dict[str, Any]:
 
 def environment(device: str | None = None) -> dict[str, Any]:
     """Interpreter, library versions, device and host of this process."""
-    import torch
-
-    cuda = torch.version.cuda if torch.cuda.is_available() else None
+    torch = sys.modules.get("torch")  # a job that never imported torch (analysis) ran on the CPU
+    on_cuda = torch is not None and torch.cuda.is_available()
+    cuda = torch.version.cuda if on_cuda else None
     if device is None:
-        device = f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
+        device = f"cuda:{torch.cuda.get_device_name(0)}" if on_cuda else "cpu"
     return {
         "python": platform.python_version(),
-        "torch": torch.__version__,
+        "torch": importlib.metadata.version("torch"),
         "cuda": cuda,
         "device": device,
         "host": socket.gethostname(),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # imported inside the functions that use it: derive_seed must stay torch-free
+    import torch
 
 
 def configure(threads: int | None = None, seed: int | None = None) -> torch.device:
@@ -14,17 +18,31 @@ def configure(threads: int | None = None, seed: int | None = None) -> torch.devi
 
     CUDA is used when present. On CPU the same inputs give byte-identical results.
     """
+    import torch
+
     if threads:
         torch.set_num_threads(int(threads))
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=torch.cuda.is_available())
+    _use_deterministic_algorithms(torch, warn_only=torch.cuda.is_available())
     if seed is not None:
         seed_everything(seed)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _use_deterministic_algorithms(torch, warn_only: bool) -> None:
+    """torch.use_deterministic_algorithms(True) without its import of torch._inductor (sympy and ~900
+    modules, 2 s of every job's start-up on 2 cores) just to set inductor's flag: we never compile."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:  # a torch without the private entry point: take the public one
+        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    else:
+        setter(True, warn_only=warn_only)
+
+
 def seed_everything(seed: int) -> None:
     """Seed every global RNG the study touches."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
@@ -32,7 +50,5 @@ def seed_everything(seed: int) -> None:
 
 def derive_seed(*parts: object) -> int:
     """A stable 31-bit seed from any tuple of names and numbers (not Python's salted hash)."""
-    import hashlib
-
     text = "/".join(str(p) for p in parts).encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
