@@ -120,3 +120,24 @@ def test_batched_over_many_levels_matches_single_level_calls():
     many = scales_for_levels(x, d, levels)
     for j, level in enumerate(levels.tolist()):
         assert torch.equal(many[:, j], scales_for_levels(x, d, [level])[:, 0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), sat=st.floats(0, 1), zero=st.floats(0, 0.9))
+def test_sign_fast_path_equals_general_path(seed, sat, zero):
+    """FGSM directions take a sort-only fast path; it must give exactly the general path's scales."""
+    from perturbstudy.perturb import calibrate
+
+    x, d = _images(seed, 8, shape=(1, 10, 10), saturated=sat, zero_dir=zero)
+    d = torch.sign(d)
+    levels = torch.linspace(0.0, 1.1, 12) * float(max_reachable_l2(x, d).max())
+    assert calibrate._is_sign_direction(d.reshape(8, -1))
+    fast = scales_for_levels(x, d.to(torch.int8), levels)
+    original = calibrate._is_sign_direction
+    calibrate._is_sign_direction = lambda _d: False
+    try:
+        general = scales_for_levels(x, d, levels)
+    finally:
+        calibrate._is_sign_direction = original
+    assert torch.equal(torch.isnan(fast), torch.isnan(general))
+    assert torch.equal(torch.nan_to_num(fast), torch.nan_to_num(general))

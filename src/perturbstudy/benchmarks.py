@@ -94,10 +94,13 @@ def as_levels(levels: Sequence[float] | torch.Tensor) -> torch.Tensor:
     return lv
 
 
-def materialize(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """The benchmark image clip(x + t d, 0, 1), computed in float32 (the one definition used everywhere)."""
+def materialize(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The benchmark image clip(x + t d, 0, 1), computed in float32 (the one definition used everywhere).
+
+    `out` (float32, x's shape) receives the images instead of a new tensor (loops over levels reuse it).
+    """
     t32 = t.to(torch.float32).reshape(-1, *([1] * (x.ndim - 1)))
-    return torch.addcmul(x.to(torch.float32), d.to(torch.float32), t32).clamp_(0.0, 1.0)
+    return torch.addcmul(x.to(torch.float32), d.to(torch.float32), t32, out=out).clamp_(0.0, 1.0)
 
 
 def _l2_errors(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor, level: float) -> torch.Tensor:
@@ -128,11 +131,12 @@ def calibrate_levels(x: torch.Tensor, d: torch.Tensor, levels: torch.Tensor,
     """
     t = scales_for_levels(x, d, levels)
     x32, d32 = x.to(torch.float32), d.to(torch.float32)
+    displacement = torch.empty_like(x32)  # reused for every level: no allocation per level
     bar = tqdm(range(levels.numel()), desc=desc, file=sys.stderr, disable=not progress, mininterval=5.0, ncols=100)
     for j in bar:
         level = float(levels[j])
-        images = materialize(x32, d32, torch.nan_to_num(t[:, j], nan=0.0))
-        err32 = ((images - x32).flatten(1).norm(dim=1) - level).abs()
+        materialize(x32, d32, torch.nan_to_num(t[:, j], nan=0.0), out=displacement).sub_(x32)
+        err32 = (displacement.flatten(1).norm(dim=1) - level).abs()
         suspect = torch.nonzero((err32 > TOLERANCE - FLOAT32_MARGIN) & ~torch.isnan(t[:, j])).flatten()
         if suspect.numel():
             off = suspect[_l2_errors(x32[suspect], d32[suspect], t[suspect, j], level) > TOLERANCE]
