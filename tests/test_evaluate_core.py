@@ -151,3 +151,22 @@ def test_sanity_flags_fire_and_stay_quiet():
     assert "all-zero input gradient" in text and "on a clean model" in text
     # the same numbers on a perturbed (non-clean) model do not ask for near-100% success
     assert "on a clean model" not in " ".join(sanity_flags(bad, {}, False, settings)["warnings"])
+
+
+def test_pgd_on_a_stratified_subset_of_the_test_split():
+    """pgd_l2.max_images: PGD on that many test images, evenly spaced over the class-ordered split."""
+    from perturbstudy.evaluation import pgd_rows
+
+    model = trained_tiny()
+    test = digits(16, 12, 3)
+    order = torch.argsort(test.labels, stable=True)  # ordered by class, like the study's splits
+    test = Pool(test.images[order], test.labels[order])
+    full = EvalSettings(pgd_radii=(0.5, 2.0), pgd_steps=3)
+    subset = EvalSettings(**{**full.__dict__, "pgd_max_images": 8})
+    rows = pgd_rows(model, test, subset)
+    assert [r["n"] for r in rows] == [8, 8]
+    idx = torch.linspace(0, 15, 8).round().long()
+    assert torch.bincount(test.labels[idx]).tolist() == [2, 2, 2, 2]  # every class equally
+    by_hand = pgd_rows(model, Pool(test.images[idx], test.labels[idx]), full)
+    assert [r["accuracy"] for r in rows] == [r["accuracy"] for r in by_hand]
+    assert [r["n"] for r in pgd_rows(model, test, EvalSettings(**{**full.__dict__, "pgd_max_images": 100}))] == [16, 16]

@@ -52,6 +52,7 @@ class EvalSettings:
     pgd_steps: int = 10
     pgd_relative_step: float = 0.25
     pgd_random_start: bool = False
+    pgd_max_images: int | None = None  # None = the whole test split
     seed: int = 0
     tolerance: float = 0.01
     min_success_clean: float = 0.9
@@ -71,6 +72,7 @@ class EvalSettings:
             pgd_steps=int(pgd.get("steps", d.pgd_steps)),
             pgd_relative_step=float(pgd.get("relative_step_size", d.pgd_relative_step)),
             pgd_random_start=bool(pgd.get("random_start", d.pgd_random_start)),
+            pgd_max_images=pgd.get("max_images", d.pgd_max_images),
             seed=int(wb.get("seed", d.seed)),
             tolerance=float(sanity.get("tolerance", d.tolerance)),
             min_success_clean=float(sanity.get("min_success_clean", d.min_success_clean)),
@@ -104,8 +106,12 @@ def equal_l2_rows(model: nn.Module, bench: EqualL2Set, test: Pool, testset: str,
 
 
 def pgd_rows(model: nn.Module, test: Pool, settings: EvalSettings, progress: bool = False) -> list[dict[str, Any]]:
-    """White-box L2 PGD accuracy at every configured radius."""
+    """White-box L2 PGD accuracy at every configured radius, on at most `pgd_max_images` test images:
+    a fixed subset evenly spaced over the split (the split is ordered by class, so it is stratified)."""
     rows = []
+    if settings.pgd_max_images is not None and settings.pgd_max_images < len(test):
+        idx = torch.linspace(0, len(test) - 1, settings.pgd_max_images).round().long()
+        test = Pool(test.images[idx], test.labels[idx])
     attack = f"pgd_l2_{settings.pgd_steps}steps"
     for radius in tqdm(settings.pgd_radii, desc="pgd-l2", file=sys.stderr, disable=not progress, ncols=100):
         gen = torch.Generator().manual_seed(settings.seed)

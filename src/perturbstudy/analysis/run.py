@@ -24,7 +24,7 @@ SERIES_TITLES = {
     "rq3_imbalance": "RQ3: class-imbalance training (Table 4 / Figure 4 analogue)",
     "rq4_label_error": "RQ4: label-error training (Table 5 / Figure 5 analogue)",
     "rq5_dual": "RQ5: Gaussian + FGSM training (Table 6 / Figure 6 analogue)",
-    "rq6_four": "RQ6: four-factor L25 orthogonal design (Table 7 analogue)",
+    "rq6_four": "RQ6: four-factor orthogonal design (Table 7 analogue)",
 }
 
 
@@ -98,9 +98,9 @@ def _multi_notes(series: str, settings: tb.Settings) -> list[str]:
 
 
 def run_multi_factor(summary_path: str | Path, series: str, config: Mapping[str, Any], out: Mapping[str, str]) -> None:
-    """Tables 6, 7 analogues; for RQ5 the heatmaps, for the L25 design main effects, ranges, ANOVA and plots.
+    """Tables 6, 7 analogues; for RQ5 the heatmaps, for the orthogonal design main effects, ranges, ANOVA and plots.
 
-    `out` maps names (correlation, slopes, figure, and for L25 main_effects, ranges, anova) to stems.
+    `out` maps names (correlation, slopes, figure, and for the orthogonal design main_effects, ranges, anova) to stems.
     """
     settings, _ = settings_from_config(config)
     summary = _summary(summary_path)
@@ -121,7 +121,7 @@ def run_multi_factor(summary_path: str | Path, series: str, config: Mapping[str,
                        ["range = max - min of a factor's level means; rank 1 = the factor with the largest effect."])
         tb.write_table(tb.anova_table(summary, series), out["anova"], title + ": ANOVA",
                        ["Type-II ANOVA (statsmodels) of accuracy on the four factors as categorical main effects; "
-                        "the L25 array leaves 8 residual degrees of freedom."])
+                        "n runs of k levels leave n - 1 - 4(k - 1) residual degrees of freedom (L25: 8, L16: 3)."])
         fg.main_effects_figure(effects, out["figure"], title + ": main effects")
 
 

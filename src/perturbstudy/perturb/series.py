@@ -68,15 +68,18 @@ def series_runs(config: dict[str, Any], name: str) -> list[tuple[str, dict[str, 
     if name == "rq5_dual":
         g, a = factor_levels(cfg, name, "gaussian"), factor_levels(cfg, name, "fgsm")
         return [(f"G{fmt(gv)}_A{fmt(av)}", {"gaussian": gv, "fgsm": av}) for gv in g for av in a]
-    from .orthogonal import l25  # the four-factor orthogonal design
+    from .orthogonal import ARRAYS, design_name, four_factor_array  # the four-factor orthogonal design
 
     levels = {f: factor_levels(cfg, name, f) for f in factors}
-    bad = [f for f, v in levels.items() if len(v) != 5]
-    if bad:
-        raise ConfigError(f"series.{name}: the L25(5^4) design needs exactly 5 levels of each factor; "
-                          f"{bad} have {[len(levels[f]) for f in bad]}")
+    counts = {len(v) for v in levels.values()}
+    if len(counts) != 1 or next(iter(counts)) not in ARRAYS:
+        raise ConfigError(f"series.{name}: the four-factor orthogonal design needs the same number of levels "
+                          f"(4 or 5: L16 or L25) for every factor; got "
+                          f"{ {f: len(v) for f, v in levels.items()} }. Give each factor 5 levels for the "
+                          f"paper's {design_name(5)}.")
+    array = four_factor_array(counts.pop())
     return [(f"run{i + 1:02d}", {f: levels[f][int(row[j])] for j, f in enumerate(factors)})
-            for i, row in enumerate(l25())]
+            for i, row in enumerate(array)]
 
 
 def perturbed_sets(config: dict[str, Any]) -> Iterable[TrainingSet]:
