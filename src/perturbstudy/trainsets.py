@@ -103,8 +103,9 @@ def build_directions(config: dict[str, Any], arch: str, series: str, splits: Spl
             require_reachable(x, d, reach, f"{arch}/{series} ({factor})", index)
         scales = scales_for_levels(x, d, levels)
         achieved = torch.empty_like(scales)
+        x64, d64 = x.to(torch.float64), d.to(torch.float64)  # converted once for every level's check
         for j, level in enumerate(tqdm(levels, desc=f"{series} {factor} levels", leave=False)):
-            scales[:, j], achieved[:, j] = calibrated(x, d, level, scales[:, j])
+            scales[:, j], achieved[:, j] = calibrated(x64, d64, level, scales[:, j])
         components[factor] = {"index": index, "labels": y, "direction": d.cpu(), "levels": torch.tensor(levels,
                               dtype=torch.float64), "scales": scales, "achieved_l2": achieved,
                               "resampled": int(resampled)}

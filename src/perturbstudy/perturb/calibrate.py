@@ -139,12 +139,15 @@ def apply_scale(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor) -> torch.Tens
     t64 = torch.as_tensor(t, dtype=torch.float64, device=x.device).reshape(shape)
     if torch.isnan(t64).any():
         raise CalibrationError("apply_scale got NaN scales (unreachable levels); handle them before applying")
-    return (x.to(torch.float64) + t64 * d.to(torch.float64)).clamp(0.0, 1.0).to(torch.float32)
+    # t d + x in place on one float64 buffer: the same numbers as x + t * d, without four temporaries
+    out = d.to(torch.float64, copy=True).mul_(t64).add_(x.to(torch.float64)).clamp_(0.0, 1.0)
+    return out.to(torch.float32)
 
 
 def perturbation_l2(x: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
     """Per-sample L2 distance ||x_adv - x||_2 in float64."""
-    return torch.linalg.vector_norm(_flat64(x_adv) - _flat64(x), dim=1)
+    diff = x_adv.detach().reshape(x_adv.shape[0], -1).to(torch.float64, copy=True)
+    return torch.linalg.vector_norm(diff.sub_(_flat64(x)), dim=1)
 
 
 def calibrated(x: torch.Tensor, d: torch.Tensor, level: float,
@@ -153,6 +156,7 @@ def calibrated(x: torch.Tensor, d: torch.Tensor, level: float,
 
     Raises CalibrationError naming the samples that cannot reach the level or miss it by more than tol.
     """
+    x, d = x.to(torch.float64), d.to(torch.float64)  # once, not in every apply_scale / perturbation_l2
     if t is None:
         t = scales_for_levels(x, d, [level])[:, 0]
     t = t.to(torch.float64).clone()
