@@ -83,5 +83,5 @@ def build_model(name: str, in_channels: int = 1, num_classes: int = 10, input_si
     model = ARCHITECTURES[name](in_channels=in_channels, num_classes=num_classes,
                                 input_size=input_size, **kwargs)
     # Channels-last convolution weights: same values, 1.2-1.8x faster oneDNN convolutions on CPU
-    # (bench/evaluate.py); every conv then runs channels-last whatever the input's layout.
+    # (AlexNet-8 on the 2-core machine); every conv then runs channels-last whatever the input's layout.
     return model.to(memory_format=torch.channels_last)
