@@ -1,4 +1,4 @@
-# Two commands: `make study` runs the default study, `make test` runs the tests.
+# Two commands: `make study` runs the default study, `make test` runs ruff, snakemake --lint and the tests.
 # Both create .venv (Python 3.11) and install the package on first use.
 PYTHON ?= python3.11
 VENV := .venv
@@ -24,6 +24,7 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/snakemake --lint --configfile config/smoke.yaml
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -11,9 +11,9 @@ import argparse
 import torch
 
 from perturbstudy.data import load_dataset, make_splits, select_classes
-from perturbstudy.defenses import METHOD_LABELS, METHODS, build_strategy
-from perturbstudy.medical import models as _models  # noqa: F401  (registers the torchvision CNNs)
 from perturbstudy.models import build_model
+from perturbstudy.robust_training import models as _models  # noqa: F401  (registers the torchvision CNNs)
+from perturbstudy.robust_training.methods import METHOD_LABELS, METHODS, build_strategy
 from perturbstudy.runtime import configure
 from perturbstudy.train import TrainSettings, train_model
 

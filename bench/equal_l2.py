@@ -17,9 +17,9 @@ import torch
 from torch.nn import functional as F
 
 from perturbstudy.data import load_dataset
+from perturbstudy.equal_l2.calibrate import apply_scale, perturbation_l2, scales_for_levels
+from perturbstudy.equal_l2.directions import fgsm_directions
 from perturbstudy.models import build_model
-from perturbstudy.perturb.calibrate import apply_scale, perturbation_l2, scales_for_levels
-from perturbstudy.perturb.directions import fgsm_directions
 
 
 def paper_fgsm(model, x, y, eps):

@@ -19,14 +19,14 @@ import argparse
 import time
 
 import torch
+from perturbstudy.steps._pipeline_old import build_splits
 
 from perturbstudy.attacks import input_gradient
-from perturbstudy.benchmarks import equal_l2_fgsm, gaussian_benchmark, level_images
 from perturbstudy.config import load_config
 from perturbstudy.data import Pool
-from perturbstudy.evaluation import equal_l2_rows
+from perturbstudy.equal_l2.benchmarks import equal_l2_fgsm, gaussian_benchmark, level_images
 from perturbstudy.models import build_model
-from perturbstudy.pipeline import build_splits
+from perturbstudy.perturbation.evaluation import equal_l2_rows
 from perturbstudy.runtime import configure
 
 LEVELS = [0.5 * k for k in range(1, 25)]

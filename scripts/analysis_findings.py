@@ -1,7 +1,5 @@
 """Rule analysis_findings: findings.md and the paper's p-value consistency table."""
-from perturbstudy.analysis.run import run_findings, stem
-from perturbstudy.smk import logged
+from perturbstudy.smk import run_step
+from perturbstudy.steps.analysis import analysis_findings
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    run_findings(smk.input.summary, smk.config, smk.output.findings, stem(smk.output.csv))
+run_step(snakemake, analysis_findings)  # noqa: F821

@@ -1,7 +1,5 @@
 """Rule analysis_level_figure: accuracy against benchmark level for chosen models."""
-from perturbstudy.analysis.run import run_level_figure, stem
-from perturbstudy.smk import logged
+from perturbstudy.smk import run_step
+from perturbstudy.steps.analysis import analysis_level_figure
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    run_level_figure(smk.input.summary, smk.input.levels, smk.config, stem(smk.output.png))
+run_step(snakemake, analysis_level_figure)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule analysis_segments: the FGSM series split at its FGSM-benchmark peak (Table 3 analogue)."""
-from perturbstudy.analysis.run import run_segments, stem
-from perturbstudy.smk import logged
+"""Rule analysis_segments: the FGSM series split at its FGSM-benchmark peak."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.analysis import analysis_segments
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    run_segments(smk.input.summary, smk.wildcards.series, smk.config, stem(smk.output.csv))
+run_step(snakemake, analysis_segments)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule analysis_single_factor: Spearman table and accuracy figure of one single-factor series."""
-from perturbstudy.analysis.run import run_single_factor, stem
-from perturbstudy.smk import logged
+"""Rule analysis_single_factor: Spearman table and figure of one single-factor series."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.analysis import analysis_single_factor
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    run_single_factor(smk.input.summary, smk.wildcards.series, smk.config, stem(smk.output.csv), stem(smk.output.png))
+run_step(snakemake, analysis_single_factor)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule analysis_summary: evaluation CSVs -> per-model summary and per-level benchmark curves."""
-from perturbstudy.analysis.run import run_summary
-from perturbstudy.smk import logged
+"""Rule analysis_summary: evaluation CSVs -> per-model summary and benchmark curves."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.analysis import analysis_summary
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    run_summary(smk.input.evals, smk.output.summary, smk.output.levels)
+run_step(snakemake, analysis_summary)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule medical_ablation_figure: GAcc and RAcc of AT, D-A, D-B and DPAAT (Fig. 3 analogue)."""
-from perturbstudy.medical.tables import ablation_figure
-from perturbstudy.smk import logged
+"""Rule medical_ablation_figure: the ablation figure."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.medical import medical_ablation_figure
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    ablation_figure(smk.input.ablation, smk.output[0])
+run_step(snakemake, medical_ablation_figure)  # noqa: F821

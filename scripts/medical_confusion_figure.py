@@ -1,7 +1,5 @@
-"""Rule medical_confusion_figure: clean and attacked confusion matrices of one CNN (Fig. 2 analogue)."""
-from perturbstudy.medical.tables import confusion_figure
-from perturbstudy.smk import logged
+"""Rule medical_confusion_figure: confusion matrices of one CNN."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.medical import medical_confusion_figure
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    confusion_figure(list(smk.input.confusion), smk.params.attack, smk.wildcards.arch, smk.output[0])
+run_step(snakemake, medical_confusion_figure)  # noqa: F821

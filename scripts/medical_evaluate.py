@@ -1,8 +1,5 @@
-"""Rule medical_evaluate: clean and attacked test metrics and confusion matrices of one model."""
-from perturbstudy.medical.pipeline import evaluate_medical
-from perturbstudy.smk import logged
+"""Rule medical_evaluate: clean and attacked metrics of one model."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.medical import medical_evaluate
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    evaluate_medical(smk.config, smk.wildcards.arch, smk.wildcards.method, int(smk.wildcards.seed), smk.input.model,
-                     smk.input.splits, smk.output.metrics, smk.output.confusion, threads=smk.threads)
+run_step(snakemake, medical_evaluate)  # noqa: F821

@@ -1,7 +1,5 @@
-"""Rule medical_prepare_data: the medical runs' own splits."""
-from perturbstudy.medical.pipeline import prepare_medical_data
-from perturbstudy.smk import logged
+"""Rule medical_prepare_data: the adversarial-training runs' splits."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.medical import medical_prepare_data
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    prepare_medical_data(smk.config, smk.output.splits, smk.output.summary)
+run_step(snakemake, medical_prepare_data)  # noqa: F821

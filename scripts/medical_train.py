@@ -1,8 +1,5 @@
-"""Rule medical_train: one CNN, one training method, one seed."""
-from perturbstudy.medical.pipeline import train_medical
-from perturbstudy.smk import logged
+"""Rule medical_train: one CNN, one method, one seed."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.medical import medical_train
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    train_medical(smk.config, smk.wildcards.arch, smk.wildcards.method, int(smk.wildcards.seed), smk.input.splits,
-                  smk.output.model, smk.output.history, threads=smk.threads, resume_path=smk.params.resume)
+run_step(snakemake, medical_train)  # noqa: F821

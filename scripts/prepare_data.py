@@ -1,6 +1,5 @@
-"""Rule prepare_data: write the deterministic splits."""
-from perturbstudy.pipeline import prepare_data
-from perturbstudy.smk import logged
+"""Rule prepare_data: the deterministic stratified splits."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.data import prepare_data
 
-with logged(snakemake):  # noqa: F821
-    prepare_data(snakemake.config, snakemake.output.splits, snakemake.output.summary)  # noqa: F821
+run_step(snakemake, prepare_data)  # noqa: F821

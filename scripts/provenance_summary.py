@@ -1,7 +1,5 @@
-"""Rule provenance_summary: one table of the provenance of every recorded artifact (for the report)."""
-from perturbstudy.provenance import study_root, write_summary
-from perturbstudy.smk import logged
+"""Rule provenance_summary: the provenance table of the study."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.report import provenance_summary
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    write_summary(study_root(smk.config), smk.output.table)
+run_step(snakemake, provenance_summary)  # noqa: F821

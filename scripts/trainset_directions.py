@@ -1,8 +1,5 @@
-"""Rule trainset_directions: directions and exact scales of one series for one architecture."""
-from perturbstudy.smk import logged
-from perturbstudy.trainsets import make_directions
+"""Rule trainset_directions: directions of one series for one architecture."""
+from perturbstudy.smk import run_step
+from perturbstudy.steps.trainsets import trainset_directions
 
-smk = snakemake  # noqa: F821
-with logged(smk):
-    make_directions(smk.config, smk.wildcards.arch, smk.wildcards.series, smk.input.splits, smk.output[0],
-                    model_path=smk.input.model[0] if smk.input.model else None, threads=smk.threads)
+run_step(snakemake, trainset_directions)  # noqa: F821

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from perturbstudy.analysis import figures, io, run, tables
+from perturbstudy.perturbation.analysis import figures, io, run, tables
 from tests.analysis_synthetic import write_eval_csvs
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perturbstudy.analysis import paper
-from perturbstudy.analysis import stats as st
+from perturbstudy.perturbation.analysis import paper
+from perturbstudy.perturbation.analysis import stats as st
 from tests.analysis_synthetic import l25
 
 

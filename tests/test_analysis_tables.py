@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from perturbstudy.analysis import findings, io, tables
 from perturbstudy.errors import DataError
+from perturbstudy.perturbation.analysis import findings, io, tables
 from tests.analysis_synthetic import ARCHS, write_eval_csvs
 
 SETTINGS = tables.Settings(bootstrap_resamples=200, seed=0)

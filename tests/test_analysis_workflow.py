@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from perturbstudy.config import validate_config
-from perturbstudy.design import training_sets
+from perturbstudy.perturbation.grid import training_sets
 from tests.analysis_synthetic import write_eval_csvs
 
 REPO = Path(__file__).resolve().parents[1]

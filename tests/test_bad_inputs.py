@@ -32,12 +32,12 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from perturbstudy.steps._pipeline_old import prepare_data
 
 from perturbstudy.checkpoints import FORMAT, load_model, save_model
 from perturbstudy.config import validate_config
 from perturbstudy.data import write_idx
 from perturbstudy.models import build_model
-from perturbstudy.pipeline import prepare_data
 
 from .workflow_utils import workflow_copy
 
@@ -270,6 +270,13 @@ CASES = [
     Case("config-dataset-root-missing", "dry", (r"dataset\.root", r"nowhere does not exist"),
          r"point it at the folder .* or set dataset\.download: true",
          _set("dataset", {"name": "fashion-mnist", "root": "nowhere"})),
+    Case("config-nan", "dry", (r"architectures\.lenet5\.train\.lr", r"nan is not a finite number"),
+         r"set it to a finite number", _set("architectures.lenet5.train.lr", float("nan"))),
+    Case("config-inf-in-list", "dry", (r"benchmarks\.levels\[1\]", r"inf is not a finite number"),
+         r"set it to a finite number", _set("benchmarks.levels", [1.0, float("inf")])),
+    Case("config-series-per-class-above-class-size", "dry", (r"series\.rq1_gaussian\.per_class", r"\b11\b",
+         r"at most 10 training images"), r"set series\.rq1_gaussian\.per_class to at most 10",
+         _series("rq1_gaussian", levels=[2.0], per_class=11)),
     # ---- data: the prepare_data job reads the real formats
     Case("data-idx-missing-file", "job", (r"train-labels-idx1-ubyte(\.gz)? not found",),
          r"apt-get install dataset-fashion-mnist", rule="prepare_data",

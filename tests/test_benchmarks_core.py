@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from perturbstudy.attacks import input_gradient
-from perturbstudy.benchmarks import (
+from perturbstudy.equal_l2.benchmarks import (
     as_levels,
     check_exact,
     equal_l2_fgsm,
@@ -16,8 +16,8 @@ from perturbstudy.benchmarks import (
     load_benchmark,
     save_benchmark,
 )
+from perturbstudy.equal_l2.calibrate import perturbation_l2
 from perturbstudy.errors import DataError
-from perturbstudy.perturb.calibrate import perturbation_l2
 
 torch.set_num_threads(1)
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from perturbstudy.defenses import AdversarySettings, AMATTraining, dpaat_epsilon, synchronisation_loss
 from perturbstudy.errors import ConfigError
+from perturbstudy.robust_training.methods import AdversarySettings, AMATTraining, dpaat_epsilon, synchronisation_loss
 
 
 def test_dpaat_epsilon_both_branches_and_clamp():

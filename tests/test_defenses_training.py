@@ -8,8 +8,8 @@ from torch import nn
 
 from perturbstudy.attacks import PGDL2
 from perturbstudy.data import Pool, load_dataset, make_splits, select_classes
-from perturbstudy.defenses import METHODS, AdversarySettings, DPAATTraining, build_strategy
 from perturbstudy.models import build_model
+from perturbstudy.robust_training.methods import METHODS, AdversarySettings, DPAATTraining, build_strategy
 from perturbstudy.train import StandardTraining, TrainSettings, train_model
 
 CFG = {"adversary": {"eps": 1.0, "step_size": 0.5, "steps": 2}, "alpha": 0.5, "beta": 1.0,

@@ -12,13 +12,13 @@ from torch import nn
 
 from perturbstudy import pipeline
 from perturbstudy.artifacts import save_tensors
-from perturbstudy.benchmarks import equal_l2_fgsm, gaussian_benchmark
 from perturbstudy.checkpoints import save_model
 from perturbstudy.config import load_config
 from perturbstudy.data import Pool
-from perturbstudy.design import FACTORS
-from perturbstudy.evaluation import EvalSettings, evaluate_model, sanity_flags
+from perturbstudy.equal_l2.benchmarks import equal_l2_fgsm, gaussian_benchmark
 from perturbstudy.models import build_model
+from perturbstudy.perturbation.evaluation import EvalSettings, evaluate_model, sanity_flags
+from perturbstudy.perturbation.grid import FACTORS
 from perturbstudy.train import predict
 
 torch.set_num_threads(1)
@@ -155,7 +155,7 @@ def test_sanity_flags_fire_and_stay_quiet():
 
 def test_pgd_on_a_stratified_subset_of_the_test_split():
     """pgd_l2.max_images: PGD on that many test images, evenly spaced over the class-ordered split."""
-    from perturbstudy.evaluation import pgd_rows
+    from perturbstudy.perturbation.evaluation import pgd_rows
 
     model = trained_tiny()
     test = digits(16, 12, 3)

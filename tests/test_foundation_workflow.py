@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from perturbstudy.config import validate_config
-from perturbstudy.design import model_grid
+from perturbstudy.perturbation.grid import model_grid
 
 from .workflow_utils import smoke_config
 

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from perturbstudy.steps._pipeline_old import load_splits
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from perturbstudy.config import validate_config
 from perturbstudy.data import DERMAMNIST_CLASSES
 from perturbstudy.errors import ConfigError
-from perturbstudy.medical.metrics import average_precision, classification_metrics, mean_average_precision
-from perturbstudy.medical.pipeline import prepare_medical_data
-from perturbstudy.pipeline import load_splits
+from perturbstudy.robust_training.metrics import average_precision, classification_metrics, mean_average_precision
+from perturbstudy.steps.medical import prepare_medical_data
 
 PAPER_CLASSES = [4, 2, 5]
 

@@ -7,9 +7,9 @@ import torch
 import torchvision
 
 from perturbstudy.errors import CheckpointError
-from perturbstudy.medical.gradcam import gradcam_maps, pick_images
-from perturbstudy.medical.models import TORCHVISION_CNNS, gradcam_layer
 from perturbstudy.models import build_model
+from perturbstudy.models.torchvision_cnns import TORCHVISION_CNNS, gradcam_layer
+from perturbstudy.robust_training.gradcam import gradcam_maps, pick_images
 
 
 @pytest.mark.parametrize("name", list(TORCHVISION_CNNS))

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perturbstudy.errors import DataError
-from perturbstudy.perturb.imbalance import imbalanced_counts, majority_class, minority_count, nested_keep
-from perturbstudy.perturb.labels import corrupt_labels, error_flow
-from perturbstudy.perturb.orthogonal import check_orthogonal, l25
+from perturbstudy.perturbation.imbalance import imbalanced_counts, majority_class, minority_count, nested_keep
+from perturbstudy.perturbation.labels import corrupt_labels, error_flow
+from perturbstudy.perturbation.orthogonal import check_orthogonal, l25
 
 torch.set_num_threads(1)
 
@@ -97,7 +97,7 @@ def test_l25_every_pair_of_columns_holds_every_level_pair_once():
 
 
 def test_l16_every_pair_of_columns_holds_every_level_pair_once():
-    from perturbstudy.perturb.orthogonal import four_factor_array
+    from perturbstudy.perturbation.orthogonal import four_factor_array
 
     array = four_factor_array(4)
     assert array.shape == (16, 4) and set(np.unique(array)) == set(range(4))

@@ -15,7 +15,7 @@ from perturbstudy import provenance
 from perturbstudy.audit import audit, explain
 from perturbstudy.cli import main as cli_main
 from perturbstudy.config import validate_config
-from perturbstudy.design import model_grid
+from perturbstudy.perturbation.grid import model_grid
 from perturbstudy.smk import logged
 
 from .workflow_utils import ROOT, run_snakemake, workflow_copy
@@ -191,7 +191,7 @@ def test_every_rule_with_a_script_takes_the_code_hash_param():
 
 def test_analysis_and_provenance_jobs_do_not_import_torch():
     """Analysis and record-keeping jobs must not pay torch's start-up (~3 s per job on 2 cores)."""
-    code = ("import sys, perturbstudy.smk, perturbstudy.provenance, perturbstudy.analysis.run; "
+    code = ("import sys, perturbstudy.smk, perturbstudy.provenance, perturbstudy.perturbation.analysis.run; "
             "from perturbstudy.provenance import environment; env = environment(); "
             "assert 'torch' not in sys.modules, 'torch was imported'; assert env['torch'], env")
     subprocess.run([sys.executable, "-c", code], check=True)

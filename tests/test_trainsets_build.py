@@ -9,11 +9,11 @@ import torch
 
 from perturbstudy.artifacts import save_tensors, sha256_file
 from perturbstudy.data import Pool, Splits
-from perturbstudy.design import set_parameters, training_sets
+from perturbstudy.equal_l2.calibrate import TOLERANCE, perturbation_l2
 from perturbstudy.errors import DataError
 from perturbstudy.models import build_model
-from perturbstudy.perturb.calibrate import TOLERANCE, perturbation_l2
-from perturbstudy.trainsets import build_directions, build_set, materialize, summarize_set
+from perturbstudy.perturbation.grid import set_parameters, training_sets
+from perturbstudy.perturbation.trainsets import build_directions, build_set, materialize, summarize_set
 
 torch.set_num_threads(1)
 K = 4
@@ -73,7 +73,7 @@ def test_every_stored_sample_meets_its_level_on_the_same_base_images(series, sou
         payload = build_set(cfg, "lenet5", series, ts.setid, splits, directions)
         for comp in payload["components"]:
             x = splits.train.images[comp["index"]]
-            from perturbstudy.perturb.calibrate import apply_scale
+            from perturbstudy.equal_l2.calibrate import apply_scale
 
             achieved = perturbation_l2(x, apply_scale(x, comp["direction"], comp["scale"]))
             assert (achieved - comp["level"]).abs().max() <= TOLERANCE

@@ -16,7 +16,7 @@ used by the white-box evaluation's Linf setting and by adversarial-training rule
 "FGSM"). `FGSML2` is the L2-normalised-gradient step x + eps * grad / ||grad||_2 (ART's
 FastGradientMethod with norm=2). The equal-L2 FGSM *benchmark* uses neither scale rule: it
 takes the sign direction from `input_gradient` and calibrates the scale to the exact L2 level
-(see `perturbstudy.benchmarks`).
+(see `perturbstudy.equal_l2.benchmarks`).
 
 PGD follows ART's update order: step, clip to the box, project onto the eps-ball around x
 (the projection of a point in the box stays in the box, because the box is convex).

@@ -1,4 +1,5 @@
-"""Checks made before expensive work: output folders are writable, data files match their recorded sha256."""
+"""Checks made before expensive work: output folders are writable, data files match their recorded sha256,
+planned allocations fit the job's memory."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import DataError, OutputError
+from .errors import DataError, OutputError, ResourceError
 
 
 def check_study_writable(out_dir: str | os.PathLike) -> None:
@@ -68,3 +69,16 @@ def verify_recorded_sha256(path: str | os.PathLike, hashes: Mapping[str, str]) -
                 f"recorded {recorded[name][:12]}... when it was made; the file was modified or replaced. "
                 f"Delete {path.parent} and rerun snakemake to rebuild it."
             )
+
+
+def check_allocation(nbytes: int, mem_mb: int | None, what: str, key: str) -> None:
+    """Refuse a planned allocation of `nbytes` that exceeds the job's `resources.mem_mb` (None or 0: unknown, skip).
+
+    Called before the tensor is made, so the job stops with the config `key` to lower instead of being killed.
+    """
+    if not mem_mb or nbytes <= mem_mb * 1_000_000:  # Snakemake's mem_mb is megabytes (10^6 bytes)
+        return
+    raise ResourceError(
+        f"{key}: {what} needs {nbytes:,} bytes ({nbytes / 1e6:,.0f} MB), more than the job's resources.mem_mb = "
+        f"{mem_mb:,} MB; lower {key}, or give the rule more memory (--set-resources <rule>:mem_mb=N), then rerun."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -55,10 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit status of a command whose reader went away (`perturbstudy audit ... | head -1`): 128 + SIGPIPE, like cat.
+BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `perturbstudy` console script."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Entry point of the `perturbstudy` console script; stops quietly when stdout is closed early."""
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            return args.func(args)
+        finally:  # also after --help's SystemExit: a closed pipe fails here, not in the interpreter's exit flush
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Later flushes (at exit) must not fail again: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Runs before any Snakemake job, so a typo costs seconds, not a training run.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ import yaml
 
 from .errors import ConfigError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# The schema ships inside the package (pyproject package-data), so an installed perturbstudy validates alone.
+SCHEMA_RESOURCE = "schemas/config.schema.yaml"
 
 
 def load_schema(path: str | Path | None = None) -> dict[str, Any]:
-    """The config schema (YAML), from the repository or an explicit path."""
-    return yaml.safe_load(Path(path or SCHEMA_PATH).read_text())
+    """The config schema (YAML): the package's own, or the file at an explicit path."""
+    text = Path(path).read_text() if path else resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text()
+    return yaml.safe_load(text)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -108,14 +111,34 @@ def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, 
                 _fill_defaults(value, extra, root)
 
 
+def _is_non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def non_finite(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
+    """Every NaN or infinite number in a config, with its key path (`a.b`, list items `a.b[1]`)."""
+    if _is_non_finite(node):
+        yield path or "<top level>", node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from non_finite(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from non_finite(value, f"{path}[{i}]")
+
+
 def validate_config(config: dict[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validate `config` in place (defaults filled) and return it; ConfigError names the key."""
     schema = schema or load_schema()
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(list(e.absolute_path)), str(e.path)))
-    if errors:
-        lines = [f"  {_key_path(e)}: {e.message}; {_hint(e)}" for e in errors[:10]]
-        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    # JSON-schema bounds let NaN through (every comparison with it is false): non-finite numbers are named here.
+    lines = [f"  {key}: {value} is not a finite number; set it to a finite number (YAML .nan and .inf are refused)"
+             for key, value in non_finite(config)]
+    errors = sorted((e for e in validator.iter_errors(config) if not _is_non_finite(e.instance)),
+                    key=lambda e: (len(list(e.absolute_path)), str(e.path)))
+    lines += [f"  {_key_path(e)}: {e.message}; {_hint(e)}" for e in errors]
+    if lines:
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines[:10]))
     _fill_defaults(config, schema)
     check_semantics(config)
     return config
@@ -144,11 +167,64 @@ def check_semantics(config: Mapping[str, Any]) -> None:
         classes = dataset.get("classes")
         if classes is not None and len(classes) < 2:
             raise ConfigError(f"{key}.classes: keep at least two classes, or null for all")
+        train_images_per_class(key, dataset)  # refuses test / validation counts the classes cannot give
+    _check_series_sizes(config)
     _check_grid(config)
     if config.get("medical"):
-        from .medical.settings import check_medical
+        from .robust_training.settings import check_medical
 
         check_medical(config["medical"])
+
+
+def train_images_per_class(key: str, dataset: Mapping[str, Any]) -> tuple[int, str] | None:
+    """The most training images a class of `dataset` (at config `key`) can have and why; None when only the data
+    can tell. Follows data.make_splits for a dataset of one pool with a fixed count per class (mnist5k)."""
+    from .data import REGISTRY
+
+    cap = dataset.get("train_per_class")
+    total = REGISTRY[dataset["name"]].per_class
+    if total is None:
+        return (cap, f"{key}.train_per_class caps it at {cap}") if cap else None
+    name = dataset["name"]
+    n_test = dataset.get("test_per_class")
+    if n_test is None:
+        n_test, test_why = int(round(dataset["test_fraction"] * total)), f"{key}.test_fraction"
+    else:
+        test_why = f"{key}.test_per_class"
+    if n_test >= total:
+        raise ConfigError(f"{test_why}: {n_test} test images per class, but {name} has {total} per class and "
+                          f"training needs some; set it so that fewer than {total} go to test.")
+    rest = total - n_test
+    n_val = dataset.get("val_per_class")
+    if n_val is None:
+        n_val, val_why = int(round(dataset["val_fraction"] * rest)), f"{key}.val_fraction"
+    else:
+        val_why = f"{key}.val_per_class"
+    if n_val >= rest:
+        raise ConfigError(f"{val_why}: {n_val} validation images per class, but only {rest} of {name}'s {total} "
+                          f"per class remain after the test split ({test_why}) and training needs some; set it so "
+                          f"that fewer than {rest} go to validation, or take fewer test images.")
+    most = rest - n_val
+    why = (f"{name} has {total} per class, {n_test} go to test ({test_why}) and {n_val} to validation ({val_why}), "
+           f"leaving {most}")
+    if cap is not None and cap < most:
+        return cap, f"{why}, capped at {cap} by {key}.train_per_class"
+    return most, why
+
+
+def _check_series_sizes(config: Mapping[str, Any]) -> None:
+    """A series' `per_class` (perturbed images drawn per class and component) must not exceed a class's images."""
+    bound = train_images_per_class("dataset", config["dataset"])
+    if bound is None:
+        return
+    most, why = bound
+    for name, cfg in (config.get("series") or {}).items():
+        per_class = cfg.get("per_class") if isinstance(cfg, Mapping) else None
+        if per_class is not None and per_class > most:
+            raise ConfigError(
+                f"series.{name}.per_class: {per_class} perturbed images per class, but a class has at most {most} "
+                f"training images ({why}); set series.{name}.per_class to at most {most}, or give each class "
+                "more training images (dataset.train_per_class, dataset.test_fraction, dataset.val_fraction).")
 
 
 def max_l2(dataset: Mapping[str, Any]) -> tuple[float, str]:
@@ -162,18 +238,18 @@ def max_l2(dataset: Mapping[str, Any]) -> tuple[float, str]:
 
 def _check_grid(config: Mapping[str, Any]) -> None:
     """Levels every image could reach, strictly increasing benchmark levels, a non-empty and unambiguous grid."""
-    from .design import model_grid
-    from .perturb.series import IMAGE_FACTORS, SERIES, series_config, series_runs
+    from .perturbation.grid import model_grid
+    from .perturbation.series import IMAGE_FACTORS, SERIES, series_config, series_runs
 
     levels = {"benchmarks.levels": config["benchmarks"]["levels"]}
-    for name, cfg in series_config(config).items():
+    for name, cfg in series_config(config.get("series")).items():
         if cfg.get("architectures") == []:
             raise ConfigError(f"series.{name}.architectures: empty, so the series would train no model; list "
                               f"architectures (null = every configured one) or remove series.{name}.")
         for key in ("levels", "gaussian_levels", "fgsm_levels"):
             if key in cfg and (key != "levels" or SERIES[name][0] in IMAGE_FACTORS):
                 levels[f"series.{name}.{key}"] = cfg[key]
-        repeated = _repeated([setid for setid, _ in series_runs(dict(config), name)])
+        repeated = _repeated([setid for setid, _ in series_runs(name, cfg)])
         if repeated:
             raise ConfigError(f"series.{name}: different levels give the same set id(s) {repeated} (6 significant "
                               "digits); remove the near-duplicate levels.")
@@ -189,7 +265,8 @@ def _check_grid(config: Mapping[str, Any]) -> None:
     if any(b <= a for a, b in zip(bench, bench[1:], strict=False)):
         raise ConfigError(f"benchmarks.levels: {bench} must be strictly increasing; set it to "
                           f"{sorted(set(bench))}.")
-    model_grid(dict(config))  # a series naming an architecture that is not configured raises ConfigError here
+    # a series naming an architecture that is not configured raises ConfigError here
+    model_grid(list(config["architectures"]), config.get("series"), config["seeds"])
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -270,10 +271,11 @@ class DatasetSpec:
     channels: int
     num_classes: int
     needs_root: bool
+    per_class: int | None = None  # images of each class, all splits together, when fixed (config checks use it)
 
 
 REGISTRY: dict[str, DatasetSpec] = {
-    "mnist5k": DatasetSpec(load_mnist5k, 1, 10, needs_root=False),
+    "mnist5k": DatasetSpec(load_mnist5k, 1, 10, needs_root=False, per_class=500),
     "mnist": DatasetSpec(load_mnist, 1, 10, needs_root=True),
     "fashion-mnist": DatasetSpec(load_fashion_mnist, 1, 10, needs_root=False),
     "dermamnist": DatasetSpec(load_dermamnist, 3, 7, needs_root=True),
@@ -377,3 +379,54 @@ def make_splits(raw: RawDataset, seed: int, val_fraction: float, test_fraction: 
     if train_per_class is not None:
         train = train.subset(stratified_take(train.labels, train_per_class, None, gen, cap=True)[0])
     return Splits(train, val, test, raw.class_names)
+
+
+# --------------------------------------------------------------------------- the splits file
+
+SPLITS_FORMAT = "perturbstudy.splits/1"
+
+
+def build_splits(dataset: Mapping[str, Any], data_seed: int) -> Splits:
+    """Load the configured dataset (a `dataset` config section) and draw the deterministic stratified splits."""
+    extra = {"size": dataset["size"]} if dataset["name"] == "dermamnist" else {}
+    raw = load_dataset(dataset["name"], dataset.get("root"), dataset.get("download", False), **extra)
+    if dataset.get("classes") is not None:
+        raw = select_classes(raw, dataset["classes"])
+    return make_splits(raw, data_seed, dataset["val_fraction"], dataset["test_fraction"],
+                       dataset.get("train_per_class"), dataset.get("test_per_class"),
+                       dataset.get("pool_all", False), dataset.get("val_per_class"))
+
+
+def save_splits(splits: Splits, out_splits: str | os.PathLike, out_summary: str | os.PathLike,
+                dataset_name: str) -> None:
+    """Write the splits (tensors) and a JSON summary with per-split counts and sha256."""
+    from .artifacts import save_tensors, sha256_file, write_json
+
+    payload: dict[str, Any] = {"format": SPLITS_FORMAT, "class_names": list(splits.class_names)}
+    for name, pool in splits.items():
+        payload[f"{name}_images"] = pool.images
+        payload[f"{name}_labels"] = pool.labels
+    save_tensors(out_splits, payload)
+    write_json(out_summary, {
+        "dataset": dataset_name,
+        "class_names": list(splits.class_names),
+        "shape": list(splits.train.images.shape[1:]),
+        "counts": {name: torch.bincount(p.labels, minlength=len(splits.class_names)).tolist()
+                   for name, p in splits.items()},
+        "sha256": splits.hashes(),
+        "file_sha256": sha256_file(out_splits),
+    })
+
+
+def load_splits(path: str | os.PathLike) -> Splits:
+    """Read splits written by `save_splits`, checked against the sha256 its `splits.json` recorded."""
+    from .artifacts import load_tensors
+    from .checks import verify_recorded_sha256
+
+    payload = load_tensors(path)
+    if payload.get("format") != SPLITS_FORMAT:
+        raise DataError(f"{path}: not a perturbstudy splits file; re-run the prepare_data rule.")
+    pools = {name: Pool(payload[f"{name}_images"], payload[f"{name}_labels"]) for name in ("train", "val", "test")}
+    splits = Splits(pools["train"], pools["val"], pools["test"], tuple(payload["class_names"]))
+    verify_recorded_sha256(path, splits.hashes())
+    return splits

@@ -23,3 +23,7 @@ class TrainingError(PerturbstudyError):
 
 class OutputError(PerturbstudyError):
     """An output folder cannot be written (read-only, not a folder, disk full)."""
+
+
+class ResourceError(PerturbstudyError):
+    """A planned allocation would not fit the job's memory (resources.mem_mb); the message names the key to lower."""

@@ -116,11 +116,6 @@ def named(container: Any) -> dict[str, Any]:
     return {k: plain(v) for k, v in items.items()}
 
 
-def study_root(config: dict[str, Any]) -> Path:
-    """Where a study's outputs live, relative to the working directory."""
-    return Path("results") / str(config.get("study", "default"))
-
-
 def rel(path: str | os.PathLike, root: Path) -> str:
     """A path relative to the study root (`../../x` for files outside it, e.g. local datasets)."""
     return Path(os.path.relpath(Path(path).absolute(), root.absolute())).as_posix()
@@ -163,13 +158,23 @@ def seeds(wildcards: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def job_root(snakemake: Any) -> Path:
+    """The study root of a job: the folder holding its `logs/` (every rule logs to `<study root>/logs/...`)."""
+    for path in [*getattr(snakemake, "log", []), *getattr(snakemake, "output", [])]:
+        parents = Path(str(path)).parents
+        for parent in parents:
+            if parent.name == "logs":
+                return parent.parent
+    outputs = [Path(str(p)) for p in getattr(snakemake, "output", [])]
+    return outputs[0].parent if outputs else Path(".")
+
+
 def build_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: Path | None = None) -> dict[str, Any]:
-    """The provenance record of a finished job, from its snakemake object."""
-    config = getattr(snakemake, "config", {}) or {}
-    root = root if root is not None else study_root(config)
+    """The provenance record of a finished job, from its snakemake object; `config` is its rule's `step` param."""
+    root = root if root is not None else job_root(snakemake)
     wildcards = named(getattr(snakemake, "wildcards", {}))
     params = named(getattr(snakemake, "params", {}))
-    config_subset = {k: v for k, v in params.items() if k != "code"}
+    config_subset = params.get("step", {k: v for k, v in params.items() if k != "code"})
     inputs = [str(f) for f in getattr(snakemake, "input", [])]
     outputs = [str(f) for f in getattr(snakemake, "output", [])]
     current = code_hash()
@@ -179,7 +184,7 @@ def build_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: P
         "wildcards": wildcards,
         "config": config_subset,
         "config_sha256": hashlib.sha256(canonical_json(config_subset).encode()).hexdigest(),
-        "study": config.get("study"),
+        "study": root.name,
         "inputs": {rel(f, root): hash_artifact(f) for f in inputs},
         "outputs": {rel(f, root): hash_artifact(f) for f in outputs},
         "seed": seeds(wildcards, params),
@@ -199,8 +204,7 @@ def build_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: P
 
 def write_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: Path | None = None) -> Path:
     """Build and atomically write a job's record; return its path."""
-    config = getattr(snakemake, "config", {}) or {}
-    root = root if root is not None else study_root(config)
+    root = root if root is not None else job_root(snakemake)
     record = build_record(snakemake, start, end, root)
     path = record_path(root, record["rule"], record["wildcards"])
     write_json(path, record)

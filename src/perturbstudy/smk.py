@@ -1,15 +1,78 @@
-"""Glue for `script:` entry points: send output to the rule's log, record provenance on success."""
+"""Glue between Snakemake `script:` entry points and the steps: one `Job` per call, its log, its provenance.
+
+A script is two lines: import the rule's step and `run_step(snakemake, step)`. The step sees only
+the job's params (the config subset its rule declares), input, output and threads, never the config.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import provenance
 from .errors import PerturbstudyError
+
+
+class Files(dict):
+    """Named files of a job (input or output): `files.model`, `files["model"]`; unnamed ones by position."""
+
+    def __init__(self, named: Mapping[str, Any] | None = None, positional: list[str] | None = None) -> None:
+        super().__init__(named or {})
+        self.positional = list(positional or [])
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.positional[key] if isinstance(key, int) else super().__getitem__(key)
+
+    def optional(self, name: str) -> str | None:
+        """A named input that a rule gives only sometimes (an empty list otherwise): its path, or None."""
+        value = self.get(name)
+        if isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and not isinstance(value, str)):
+            return str(value[0]) if len(value) else None
+        return None if value is None else str(value)
+
+
+@dataclass
+class Job:
+    """What a step receives: its rule's params, named input and output files, threads and memory."""
+
+    params: dict[str, Any]
+    input: Files = field(default_factory=Files)
+    output: Files = field(default_factory=Files)
+    threads: int = 1
+    mem_mb: int | None = None
+
+
+def _files(namedlist: Any) -> Files:
+    named = {k: (list(v) if not isinstance(v, str) else v) for k, v in namedlist.items()}
+    return Files({k: (str(v) if isinstance(v, str) else [str(x) for x in v]) for k, v in named.items()},
+                 [str(f) for f in namedlist])
+
+
+def job_of(snakemake: Any) -> Job:
+    """The Job of a running `script:`: the rule's `step` param plus its other params (paths), never `code`."""
+    params = dict(snakemake.params.items())
+    resources = getattr(snakemake, "resources", None)
+    mem_mb = getattr(resources, "mem_mb", None) if resources is not None else None
+    extra = {k: v for k, v in params.items() if k not in ("step", "code")}  # e.g. a resume path
+    return Job(params={**dict(params.get("step") or {}), **extra}, input=_files(snakemake.input),
+               output=_files(snakemake.output), threads=int(snakemake.threads or 1),
+               mem_mb=int(mem_mb) if mem_mb else None)
+
+
+def run_step(snakemake: Any, step: Callable[[Job], None]) -> None:
+    """Run a rule's step on its Job, with output sent to the rule's log and the provenance record written."""
+    with logged(snakemake):
+        step(job_of(snakemake))
 
 
 @contextlib.contextmanager

@@ -7,14 +7,15 @@ include: "analysis_common.smk"
 
 rule analysis_summary:
     input:
-        evals=[f"{OUT}/eval/{m.arch}/{m.series}/{m.setid}/seed{m.seed}.csv" for m in GRID],
+        evals=[expand(rules.evaluate.output.csv, **m._asdict())[0] for m in GRID],
     output:
         summary=report(f"{ANALYSIS}/summary.csv", caption="../report/summary.rst", category="Data"),
         levels=f"{ANALYSIS}/benchmark_levels.csv",
     log:
         f"{OUT}/logs/analysis/summary.log",
     params:
-        code=CODE_VERSION,
+        step=get_step_params("analysis_summary"),
+        code=get_code("analysis_summary"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -27,7 +28,7 @@ rule analysis_summary:
 
 rule analysis_single_factor:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
+        summary=rules.analysis_summary.output.summary,
     output:
         **_table("{series}_spearman", "spearman", "{series}"),
         **_figure("{series}_accuracy", "series_figure", "{series}"),
@@ -38,7 +39,8 @@ rule analysis_single_factor:
     benchmark:
         f"{OUT}/benchmarks/analysis/{{series}}_single_factor.tsv"
     params:
-        code=CODE_VERSION,
+        step=get_step_params("analysis_single_factor"),
+        code=get_code("analysis_single_factor"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -51,7 +53,7 @@ rule analysis_single_factor:
 
 rule analysis_segments:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
+        summary=rules.analysis_summary.output.summary,
     output:
         **_table("{series}_segments", "segments", "{series}"),
     wildcard_constraints:
@@ -59,7 +61,8 @@ rule analysis_segments:
     log:
         f"{OUT}/logs/analysis/{{series}}_segments.log",
     params:
-        code=CODE_VERSION,
+        step=get_step_params("analysis_segments"),
+        code=get_code("analysis_segments"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -72,15 +75,15 @@ rule analysis_segments:
 
 rule analysis_dual:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
+        summary=rules.analysis_summary.output.summary,
     output:
         **{f"correlation_{k}": v for k, v in _table("rq5_dual_multiple_correlation", "multiple_correlation",
                                                      "rq5_dual").items()},
         **{f"slopes_{k}": v for k, v in _table("rq5_dual_slopes", "slopes", "rq5_dual").items()},
         **_figure("rq5_dual_heatmaps", "heatmaps", "rq5_dual"),
     params:
-        code=CODE_VERSION,
-        series="rq5_dual",
+        step=get_step_params("analysis_dual"),
+        code=get_code("analysis_dual"),
     log:
         f"{OUT}/logs/analysis/rq5_dual.log",
     threads: 1
@@ -90,12 +93,12 @@ rule analysis_dual:
     conda:
         "../envs/study.yaml"
     script:
-        "../../scripts/analysis_multi_factor.py"
+        "../../scripts/analysis_dual.py"
 
 
 rule analysis_orthogonal:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
+        summary=rules.analysis_summary.output.summary,
     output:
         **{f"{key}_{k}": v for key, name in (("correlation", "multiple_correlation"), ("slopes", "slopes"),
                                              ("main_effects", "main_effects"), ("ranges", "effect_ranges"),
@@ -103,8 +106,8 @@ rule analysis_orthogonal:
            for k, v in _table(f"rq6_four_{name}", name, "rq6_four").items()},
         **_figure("rq6_four_main_effects", "main_effects", "rq6_four"),
     params:
-        code=CODE_VERSION,
-        series="rq6_four",
+        step=get_step_params("analysis_orthogonal"),
+        code=get_code("analysis_orthogonal"),
     log:
         f"{OUT}/logs/analysis/rq6_four.log",
     threads: 1
@@ -114,19 +117,20 @@ rule analysis_orthogonal:
     conda:
         "../envs/study.yaml"
     script:
-        "../../scripts/analysis_multi_factor.py"
+        "../../scripts/analysis_orthogonal.py"
 
 
 rule analysis_level_figure:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
-        levels=f"{ANALYSIS}/benchmark_levels.csv",
+        summary=rules.analysis_summary.output.summary,
+        levels=rules.analysis_summary.output.levels,
     output:
         **_figure("accuracy_vs_benchmark_level", "level_figure", "all models"),
     log:
         f"{OUT}/logs/analysis/level_figure.log",
     params:
-        code=CODE_VERSION,
+        step=get_step_params("analysis_level_figure"),
+        code=get_code("analysis_level_figure"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -139,7 +143,7 @@ rule analysis_level_figure:
 
 rule analysis_findings:
     input:
-        summary=f"{ANALYSIS}/summary.csv",
+        summary=rules.analysis_summary.output.summary,
     output:
         findings=report(f"{ANALYSIS}/findings.md", caption="../report/findings.rst", category="Findings"),
         **_table("paper_consistency", "paper_consistency", "paper"),
@@ -148,7 +152,8 @@ rule analysis_findings:
     benchmark:
         f"{OUT}/benchmarks/analysis/findings.tsv"
     params:
-        code=CODE_VERSION,
+        step=get_step_params("analysis_findings"),
+        code=get_code("analysis_findings"),
     threads: 1
     resources:
         mem_mb=2000,

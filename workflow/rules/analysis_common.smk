@@ -1,9 +1,8 @@
 # Paths of the analysis outputs and the targets the config produces (used by analysis.smk).
-from perturbstudy.analysis import MULTI_FACTOR_SERIES, SEGMENTED_SERIES, SINGLE_FACTOR_SERIES
-from perturbstudy.design import training_sets as _analysis_training_sets
+from perturbstudy.perturbation.series import SEGMENTED_SERIES, SINGLE_FACTOR_SERIES
 
 ANALYSIS = f"{OUT}/analysis"
-ANALYSIS_SERIES = list(dict.fromkeys(ts.series for ts in _analysis_training_sets(config)))
+ANALYSIS_SERIES = list(dict.fromkeys(m.series for m in GRID))
 ANALYSIS_SINGLE = [s for s in SINGLE_FACTOR_SERIES if s in ANALYSIS_SERIES]
 ANALYSIS_SEGMENTED = [s for s in SEGMENTED_SERIES if s in ANALYSIS_SERIES]
 

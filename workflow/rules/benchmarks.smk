@@ -5,7 +5,7 @@
 
 rule benchmark_gaussian:
     input:
-        splits=f"{OUT}/data/splits.pt",
+        splits=rules.prepare_data.output.splits,
     output:
         bench=f"{OUT}/robustness_benchmarks/gaussian.pt",
         summary=f"{OUT}/robustness_benchmarks/gaussian.json",
@@ -14,8 +14,8 @@ rule benchmark_gaussian:
     benchmark:
         f"{OUT}/benchmarks/benchmark_gaussian.tsv"
     params:
-        code=CODE_VERSION,
-        benchmarks=canonical_params(config["benchmarks"]),
+        step=get_step_params("benchmark_gaussian"),
+        code=get_code("benchmark_gaussian"),
     threads: THREADS
     resources:
         mem_mb=4000,
@@ -23,14 +23,13 @@ rule benchmark_gaussian:
     conda:
         "../envs/study.yaml"
     script:
-        "../../scripts/build_gaussian_benchmark.py"
+        "../../scripts/benchmark_gaussian.py"
 
 
 rule benchmark_fgsm:
     input:
-        splits=f"{OUT}/data/splits.pt",
-        # the source: the architecture's clean model with the first seed
-        model=lambda wc: f"{model_dir(wc.arch, 'clean', 'base', config['seeds'][0])}/model.pt",
+        splits=rules.prepare_data.output.splits,
+        model=get_fgsm_source,
     output:
         bench=f"{OUT}/robustness_benchmarks/fgsm/{{arch}}.pt",
         summary=f"{OUT}/robustness_benchmarks/fgsm/{{arch}}.json",
@@ -39,8 +38,8 @@ rule benchmark_fgsm:
     benchmark:
         f"{OUT}/benchmarks/benchmark_fgsm/{{arch}}.tsv"
     params:
-        code=CODE_VERSION,
-        benchmarks=canonical_params(config["benchmarks"]),
+        step=get_step_params("benchmark_fgsm"),
+        code=get_code("benchmark_fgsm"),
     threads: THREADS
     resources:
         mem_mb=4000,
@@ -48,4 +47,4 @@ rule benchmark_fgsm:
     conda:
         "../envs/study.yaml"
     script:
-        "../../scripts/build_fgsm_benchmark.py"
+        "../../scripts/benchmark_fgsm.py"

@@ -1,40 +1,76 @@
-# Helpers shared by the rule files (config validation, the model grid, path builders).
+# Shared by the rule files: config validation, the model grid, and the named functions (get_*) that give
+# rules their conditional inputs, their `step` params (the exact config subset a step reads:
+# perturbstudy.contract) and their `code` params (hash of the modules the step imports).
 from perturbstudy.config import validate_or_exit
 
 validate_or_exit(config)  # first: a bad config stops before the heavier imports below
 
-from perturbstudy.design import model_grid
-from perturbstudy.provenance import canonical_params, code_hash  # canonical_params: dict params in a fixed key order (README, Reliability)
+from perturbstudy.codeversion import step_function_version
+from perturbstudy.contract import STEP_MODULE, step_params
+from perturbstudy.perturbation.grid import model_grid
+from perturbstudy.perturbation.series import SPECS
 
 STUDY = config["study"]
 OUT = f"results/{STUDY}"
 THREADS = config["threads"]
-GRID = model_grid(config)
-# Hash of the package source (src/perturbstudy/**/*.py): every rule's `code` param, so a library change re-runs it.
-CODE_VERSION = code_hash()
+# FGSM directions and the FGSM benchmark come from the clean model of the FIRST configured seed.
+SOURCE_SEED = config["seeds"][0]
+GRID = model_grid(list(config["architectures"]), config.get("series"), config["seeds"])
 
 
-def model_dir(arch, series, setid, seed):
-    return f"{OUT}/models/{arch}/{series}/{setid}/seed{seed}"
+def get_step_params(rule):
+    """The `step` param of a rule: a function of the job's wildcards (perturbstudy.contract)."""
+    return lambda wildcards: step_params(rule, config, wildcards)
+
+
+def get_code(rule):
+    """The `code` param of a rule: the hash of its step function and the package modules it imports."""
+    return step_function_version(f"perturbstudy.steps.{STEP_MODULE[rule]}", rule)
+
+
+def _model(arch, series, setid, seed):
+    return expand(rules.train.output.model, arch=arch, series=series, setid=setid, seed=seed)
+
+
+def get_source_model(wildcards):
+    """The clean source model of the architecture, for series with FGSM directions; nothing otherwise."""
+    if not SPECS[wildcards.series].needs_source_model:
+        return []
+    return _model(wildcards.arch, "clean", "base", SOURCE_SEED)
+
+
+def get_fgsm_source(wildcards):
+    """The clean source model of the FGSM benchmark of an architecture."""
+    return _model(wildcards.arch, "clean", "base", SOURCE_SEED)[0]
+
+
+def get_directions(wildcards):
+    """The series' directions artifact; nothing for series without added images (RQ3, RQ4)."""
+    if not SPECS[wildcards.series].image_factors:
+        return []
+    return expand(rules.trainset_directions.output.directions, arch=wildcards.arch, series=wildcards.series)
+
+
+def get_trainset(wildcards):
+    """The stored perturbed training set of a model, or nothing for the clean split."""
+    if wildcards.series == "clean":
+        return []
+    return expand(rules.trainset.output.trainset, **wildcards)
+
+
+def get_resume(template):
+    """Where an interrupted training job keeps its checkpoint (deleted when the job ends)."""
+    return lambda wildcards: template.format(**wildcards)
 
 
 def all_models():
-    return [f"{model_dir(m.arch, m.series, m.setid, m.seed)}/model.pt" for m in GRID]
+    return [expand(rules.train.output.model, **m._asdict())[0] for m in GRID]
 
 
 def all_evaluations():
     """Per model: the tidy evaluation CSV and its sanity flags (rule evaluate)."""
-    return [
-        f"{OUT}/eval/{m.arch}/{m.series}/{m.setid}/seed{m.seed}.{ext}" for m in GRID for ext in ("csv", "flags.json")
-    ]
+    return [f for m in GRID for f in expand([rules.evaluate.output.csv, rules.evaluate.output.flags], **m._asdict())]
 
 
 def all_targets():
-    return [f"{OUT}/data/splits.json", *all_models(), *all_evaluations()]
-
-
-def trainset_input(wildcards):
-    """The stored perturbed training set, or nothing for the clean split."""
-    if wildcards.series == "clean":
-        return []
-    return f"{OUT}/trainsets/{wildcards.arch}/{wildcards.series}/{wildcards.setid}.pt"
+    return [rules.prepare_data.output.summary, *all_models(), *all_evaluations()]

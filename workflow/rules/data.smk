@@ -10,9 +10,8 @@ rule prepare_data:
     benchmark:
         f"{OUT}/benchmarks/prepare_data.tsv"
     params:
-        code=CODE_VERSION,
-        dataset=canonical_params(config["dataset"]),
-        data_seed=config["data_seed"],
+        step=get_step_params("prepare_data"),
+        code=get_code("prepare_data"),
     threads: 1
     resources:
         mem_mb=4000,

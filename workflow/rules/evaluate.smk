@@ -5,11 +5,11 @@
 
 rule evaluate:
     input:
-        model=f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/model.pt",
-        splits=f"{OUT}/data/splits.pt",
-        gaussian=f"{OUT}/robustness_benchmarks/gaussian.pt",
-        fgsm=f"{OUT}/robustness_benchmarks/fgsm/{{arch}}.pt",
-        trainset=trainset_input,
+        model=rules.train.output.model,
+        splits=rules.prepare_data.output.splits,
+        gaussian=rules.benchmark_gaussian.output.bench,
+        fgsm=rules.benchmark_fgsm.output.bench,
+        trainset=get_trainset,
     output:
         csv=f"{OUT}/eval/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.csv",
         flags=f"{OUT}/eval/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.flags.json",
@@ -18,9 +18,8 @@ rule evaluate:
     benchmark:
         f"{OUT}/benchmarks/evaluate/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.tsv"
     params:
-        code=CODE_VERSION,
-        benchmarks=canonical_params(config["benchmarks"]),
-        whitebox=canonical_params(config["whitebox"]),
+        step=get_step_params("evaluate"),
+        code=get_code("evaluate"),
     threads: THREADS
     resources:
         mem_mb=4000,

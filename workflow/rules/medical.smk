@@ -1,22 +1,29 @@
 # DPAAT medical runs (Li et al. 2024): every CNN of medical.architectures x every method of
 # medical.methods x seed, the attack suite, Table I/II analogues, confusion matrices, Grad-CAM and
 # the ablation figure under results/<study>/medical/. No `medical:` section: no targets.
-import functools
+from perturbstudy.robust_training.settings import medical_runs, medical_targets as _medical_targets
 
-from perturbstudy.medical import settings as _medical
-
-ABLATION_METHODS = _medical.ABLATION_METHODS
-# medical_targets(): every final output (used by rule all and the provenance summary)
-medical_targets = functools.partial(_medical.medical_targets, config)
 MED = config.get("medical") or {}
 MOUT = f"{OUT}/medical"
-MED_ARCHS = list(MED.get("architectures", {}))
-MED_METHODS = list(MED.get("methods", []))
-MED_SEEDS = [int(s) for s in config["seeds"]]
-MED_ATTACKS = [a["name"] for a in MED.get("attacks", [])]
-MED_ABLATION = [m for m in ABLATION_METHODS if m in MED_METHODS]
-MED_ABLATION_ARCHS = MED.get("ablation_architectures") or MED_ARCHS
-MED_GRADCAM = [m for m in MED.get("gradcam", {}).get("methods", []) if m in MED_METHODS]
+MED_RUNS = medical_runs(MED, config["seeds"])
+FIRST_SEED = config["seeds"][0]
+
+
+def medical_targets():
+    """Every final output of the medical runs (used by rule all and the provenance summary)."""
+    return _medical_targets(MED, MOUT)
+
+
+def get_medical_confusions(wildcards):
+    """The confusion matrices of every method of one CNN (first seed)."""
+    return expand(rules.medical_evaluate.output.confusion, arch=wildcards.arch, method=MED.get("methods", []),
+                  seed=FIRST_SEED)
+
+
+def get_gradcam_models(wildcards):
+    """The first-seed models of one CNN for the Grad-CAM methods, in the order of the rule's step params."""
+    methods = step_params("medical_gradcam", config, wildcards)["methods"]
+    return expand(rules.medical_train.output.model, arch=wildcards.arch, method=methods, seed=FIRST_SEED)
 
 
 wildcard_constraints:
@@ -32,9 +39,8 @@ rule medical_prepare_data:
     benchmark:
         f"{OUT}/benchmarks/medical/prepare_data.tsv"
     params:
-        code=CODE_VERSION,
-        dataset=canonical_params(MED.get("dataset")),
-        data_seed=config["data_seed"],
+        step=get_step_params("medical_prepare_data"),
+        code=get_code("medical_prepare_data"),
     threads: 1
     resources:
         mem_mb=8000,
@@ -47,7 +53,7 @@ rule medical_prepare_data:
 
 rule medical_train:
     input:
-        splits=f"{MOUT}/data/splits.pt",
+        splits=rules.medical_prepare_data.output.splits,
     output:
         model=f"{MOUT}/models/{{arch}}/{{method}}/seed{{seed}}/model.pt",
         history=f"{MOUT}/models/{{arch}}/{{method}}/seed{{seed}}/history.csv",
@@ -56,10 +62,9 @@ rule medical_train:
     benchmark:
         f"{OUT}/benchmarks/medical/train/{{arch}}/{{method}}/seed{{seed}}.tsv"
     params:
-        code=CODE_VERSION,
-        arch_config=lambda wc: canonical_params(MED["architectures"][wc.arch]),
-        training=lambda wc: canonical_params(MED["training"]) if wc.method != "std" else {},
-        resume=lambda wc: f"{MOUT}/resume/{wc.arch}/{wc.method}/seed{wc.seed}.pt",
+        step=get_step_params("medical_train"),
+        code=get_code("medical_train"),
+        resume=get_resume(f"{MOUT}/resume/{{arch}}/{{method}}/seed{{seed}}.pt"),
     threads: THREADS
     resources:
         mem_mb=16000,
@@ -73,8 +78,8 @@ rule medical_train:
 
 rule medical_evaluate:
     input:
-        model=f"{MOUT}/models/{{arch}}/{{method}}/seed{{seed}}/model.pt",
-        splits=f"{MOUT}/data/splits.pt",
+        model=rules.medical_train.output.model,
+        splits=rules.medical_prepare_data.output.splits,
     output:
         metrics=f"{MOUT}/eval/{{arch}}/{{method}}/seed{{seed}}/metrics.csv",
         confusion=f"{MOUT}/eval/{{arch}}/{{method}}/seed{{seed}}/confusion.csv",
@@ -83,9 +88,8 @@ rule medical_evaluate:
     benchmark:
         f"{OUT}/benchmarks/medical/evaluate/{{arch}}/{{method}}/seed{{seed}}.tsv"
     params:
-        code=CODE_VERSION,
-        attacks=canonical_params(MED.get("attacks")),
-        eval_batch_size=MED.get("eval_batch_size"),
+        step=get_step_params("medical_evaluate"),
+        code=get_code("medical_evaluate"),
     threads: THREADS
     resources:
         mem_mb=16000,
@@ -99,7 +103,7 @@ rule medical_evaluate:
 
 rule medical_tables:
     input:
-        metrics=[f"{MOUT}/eval/{a}/{m}/seed{s}/metrics.csv" for a, m, s in _medical.medical_runs(config)],
+        metrics=[expand(rules.medical_evaluate.output.metrics, arch=a, method=m, seed=s)[0] for a, m, s in MED_RUNS],
     output:
         table1_csv=report(f"{MOUT}/tables/table1.csv", caption="../report/medical_table1.rst",
                           category="Medical (DPAAT)", subcategory="Tables"),
@@ -112,13 +116,8 @@ rule medical_tables:
     log:
         f"{OUT}/logs/medical/tables.log",
     params:
-        code=CODE_VERSION,
-        attacks=MED_ATTACKS,
-        table2_attack=MED.get("table2_attack"),
-        archs=MED_ARCHS,
-        methods=MED_METHODS,
-        ablation_methods=MED_ABLATION,
-        ablation_archs=MED_ABLATION_ARCHS,
+        step=get_step_params("medical_tables"),
+        code=get_code("medical_tables"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -131,14 +130,15 @@ rule medical_tables:
 
 rule medical_ablation_figure:
     input:
-        ablation=f"{MOUT}/tables/ablation.csv",
+        ablation=rules.medical_tables.output.ablation_csv,
     output:
         report(f"{MOUT}/figures/ablation.png", caption="../report/medical_ablation.rst",
                category="Medical (DPAAT)", subcategory="Figures"),
     log:
         f"{OUT}/logs/medical/ablation_figure.log",
     params:
-        code=CODE_VERSION,
+        step=get_step_params("medical_ablation_figure"),
+        code=get_code("medical_ablation_figure"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -151,15 +151,15 @@ rule medical_ablation_figure:
 
 rule medical_confusion_figure:
     input:
-        confusion=lambda wc: [f"{MOUT}/eval/{wc.arch}/{m}/seed{MED_SEEDS[0]}/confusion.csv" for m in MED_METHODS],
+        confusion=get_medical_confusions,
     output:
         report(f"{MOUT}/figures/confusion_{{arch}}.png", caption="../report/medical_confusion.rst",
                category="Medical (DPAAT)", subcategory="Figures"),
     log:
         f"{OUT}/logs/medical/confusion_figure/{{arch}}.log",
     params:
-        code=CODE_VERSION,
-        attack=MED.get("table2_attack"),
+        step=get_step_params("medical_confusion_figure"),
+        code=get_code("medical_confusion_figure"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -172,8 +172,8 @@ rule medical_confusion_figure:
 
 rule medical_gradcam:
     input:
-        splits=f"{MOUT}/data/splits.pt",
-        models=lambda wc: [f"{MOUT}/models/{wc.arch}/{m}/seed{MED_SEEDS[0]}/model.pt" for m in MED_GRADCAM],
+        splits=rules.medical_prepare_data.output.splits,
+        models=get_gradcam_models,
     output:
         report(f"{MOUT}/figures/gradcam_{{arch}}.png", caption="../report/medical_gradcam.rst",
                category="Medical (DPAAT)", subcategory="Figures"),
@@ -182,9 +182,8 @@ rule medical_gradcam:
     benchmark:
         f"{OUT}/benchmarks/medical/gradcam/{{arch}}.tsv"
     params:
-        code=CODE_VERSION,
-        methods=MED_GRADCAM,
-        gradcam=canonical_params(MED.get("gradcam")),
+        step=get_step_params("medical_gradcam"),
+        code=get_code("medical_gradcam"),
     threads: THREADS
     resources:
         mem_mb=8000,

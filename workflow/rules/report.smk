@@ -13,7 +13,8 @@ rule provenance_summary:
     log:
         f"{OUT}/logs/provenance_summary.log",
     params:
-        code=CODE_VERSION,
+        step=get_step_params("provenance_summary"),
+        code=get_code("provenance_summary"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -3,8 +3,8 @@
 
 rule train:
     input:
-        splits=f"{OUT}/data/splits.pt",
-        trainset=trainset_input,
+        splits=rules.prepare_data.output.splits,
+        trainset=get_trainset,
     output:
         model=f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/model.pt",
         history=f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/history.csv",
@@ -13,9 +13,9 @@ rule train:
     benchmark:
         f"{OUT}/benchmarks/train/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.tsv"
     params:
-        code=CODE_VERSION,
-        arch_config=lambda wc: canonical_params(config["architectures"][wc.arch]),
-        resume=lambda wc: f"{OUT}/resume/{wc.arch}/{wc.series}/{wc.setid}/seed{wc.seed}.pt",
+        step=get_step_params("train"),
+        code=get_code("train"),
+        resume=get_resume(f"{OUT}/resume/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.pt"),
     threads: THREADS
     resources:
         mem_mb=4000,

@@ -1,0 +1,2 @@
+"""The equal-L2 machinery shared by training sets and benchmarks: exact calibration, the one direction
+builder, benchmark sets."""

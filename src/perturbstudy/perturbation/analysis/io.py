@@ -1,0 +1,163 @@
+"""Read evaluation CSVs and reduce them to one row per model: accuracy per test set, factor levels.
+
+An evaluation CSV has one row per (test set, benchmark level). The benchmark number the paper
+reports (its single MNIST-C / MNIST-A value) is the mean accuracy over the levels, which we
+compute here from the per-level rows; any pre-computed mean rows (a non-numeric
+benchmark_level such as "mean") are ignored, so the result does not depend on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ConfigError, DataError
+from ..series import FACTORS
+from . import CLEAN_SERIES, SINGLE_FACTOR_SERIES
+
+KEY_COLUMNS = ("architecture", "series", "set")
+REQUIRED_COLUMNS = ("architecture", "series", "set", "seed", "testset", "benchmark_level", "accuracy", *FACTORS)
+# Test sets in the order tables show them; others found in the data follow in sorted order.
+TESTSET_ORDER = ("train", "test", "gaussian_benchmark", "fgsm_benchmark", "whitebox_fgsm", "whitebox_pgd_l2")
+TESTSET_LABELS = {
+    "train": "Train",
+    "test": "Clean test",
+    "gaussian_benchmark": "Gaussian benchmark (MNIST-C)",
+    "fgsm_benchmark": "FGSM benchmark (MNIST-A)",
+    "whitebox_fgsm": "White-box FGSM",
+    "whitebox_pgd_l2": "White-box PGD-L2",
+}
+
+
+def read_evaluations(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate evaluation CSVs, checking each exists and holds every required column."""
+    frames = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise DataError(f"{path}: evaluation CSV not found; run the evaluation rule that writes it first.")
+        frame = pd.read_csv(path)
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {missing}; an evaluation CSV needs {list(REQUIRED_COLUMNS)} "
+                "(factor levels 0 where absent). Re-run the evaluation rule with the current code."
+            )
+        if frame.empty:
+            raise DataError(f"{path}: no rows; delete it and re-run the evaluation rule.")
+        frames.append(frame)
+    if not frames:
+        raise DataError("no evaluation CSVs given; the config selects no models")
+    data = pd.concat(frames, ignore_index=True)
+    data["set"] = data["set"].astype(str)
+    data["level"] = pd.to_numeric(data["benchmark_level"], errors="coerce")
+    bad = data["accuracy"].isna() | (data["accuracy"] < 0) | (data["accuracy"] > 1)
+    if bad.any():
+        row = data[bad].iloc[0]
+        raise DataError(f"accuracy must lie in [0, 1]; got {row['accuracy']!r} for "
+                        f"{row['architecture']}/{row['series']}/{row['set']} seed {row['seed']} ({row['testset']})")
+    return data
+
+
+def _per_level_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """Rows to average per test set: the numeric-level rows where a test set has any, else all rows."""
+    has_levels = data.groupby("testset")["level"].transform(lambda s: s.notna().any())
+    return data[~has_levels | data["level"].notna()]
+
+
+def ordered_testsets(names: Iterable[str]) -> list[str]:
+    """Test-set names in table order: the known ones first, then any others sorted."""
+    names = set(names)
+    return [t for t in TESTSET_ORDER if t in names] + sorted(names - set(TESTSET_ORDER))
+
+
+def summarize(data: pd.DataFrame) -> pd.DataFrame:
+    """One row per training set: factor levels, seed count and accuracy per test set (mean over levels, seeds)."""
+    rows = _per_level_rows(data)
+    per_seed = rows.groupby([*KEY_COLUMNS, "seed", "testset"], sort=False)["accuracy"].mean().reset_index()
+    per_set = per_seed.groupby([*KEY_COLUMNS, "testset"], sort=False)["accuracy"].mean().unstack("testset")
+    factors = data.groupby(list(KEY_COLUMNS), sort=False)[list(FACTORS)].first()
+    seeds = data.groupby(list(KEY_COLUMNS), sort=False)["seed"].nunique().rename("n_seeds")
+    summary = factors.join(seeds).join(per_set[ordered_testsets(per_set.columns)]).reset_index()
+    return summary.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+def level_curves(data: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy per benchmark level (mean over seeds): architecture, series, set, testset, level, accuracy."""
+    rows = data[data["level"].notna() & ~data["testset"].isin(["train", "test"])]
+    per_seed = rows.groupby([*KEY_COLUMNS, "seed", "testset", "level"])["accuracy"].mean().reset_index()
+    return per_seed.groupby([*KEY_COLUMNS, "testset", "level"])["accuracy"].mean().reset_index()
+
+
+def metric_columns(summary: pd.DataFrame) -> list[str]:
+    """The accuracy columns of a summary (its test sets)."""
+    skip = {*KEY_COLUMNS, *FACTORS, "n_seeds"}
+    return ordered_testsets(c for c in summary.columns if c not in skip)
+
+
+def series_rows(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """A series' models; a single-factor series gains its architecture's clean model at the clean level.
+
+    The clean model joins at its own factor level (0 for added perturbations and label errors, the
+    clean set's class imbalance for RQ3) unless the series already has a set at that level.
+    """
+    rows = summary[summary["series"] == series]
+    factor = SINGLE_FACTOR_SERIES.get(series)
+    if factor is None:
+        return rows.reset_index(drop=True)
+    extra = []
+    for arch, clean in summary[summary["series"] == CLEAN_SERIES].groupby("architecture"):
+        own = rows[rows["architecture"] == arch]
+        if len(own) and not (own[factor] == clean[factor].iloc[0]).any():
+            extra.append(clean)
+    out = pd.concat([rows, *extra], ignore_index=True) if extra else rows
+    return out.sort_values(["architecture", factor], kind="stable").reset_index(drop=True)
+
+
+def choose_level_models(summary: pd.DataFrame, selection: list[Mapping[str, Any]] | None) -> pd.DataFrame:
+    """The models of the accuracy-vs-level figure: configured {series, level} items, or clean plus each
+    single-factor series' middle and highest level (at most 8 models)."""
+    picks: list[tuple[str, float | None]] = []
+    if selection:
+        picks = [(item["series"], item.get("level")) for item in selection]
+    else:
+        picks.append(("clean", None))
+        for series, factor in SINGLE_FACTOR_SERIES.items():
+            levels = sorted(set(summary.loc[summary["series"] == series, factor]))
+            if levels:
+                picks += [(series, levels[len(levels) // 2]), (series, levels[-1])]
+        picks = list(dict.fromkeys(picks))[:8]
+    chosen = []
+    for series, level in picks:
+        rows = summary[summary["series"] == series]
+        factor = SINGLE_FACTOR_SERIES.get(series)
+        if level is not None and factor is not None:
+            rows = rows[(rows[factor] - float(level)).abs() < 1e-9]
+        if rows.empty:
+            raise ConfigError(f"analysis.level_curve_models: no model of series {series!r}"
+                              + (f" at level {level}" if level is not None else "")
+                              + "; pick a series and level the config trains")
+        label = "clean" if series == "clean" else f"{series} {factor or 'level'}={level:g}" if level is not None \
+            else series
+        chosen.append(rows.assign(model=label)[["architecture", "series", "set", "model"]])
+    return pd.concat(chosen, ignore_index=True).drop_duplicates(["architecture", "series", "set"])
+
+
+def read_summary(path: str | Path, series: str | None = None) -> pd.DataFrame:
+    """The per-model summary CSV (set ids as strings); with `series`, check that it has models."""
+    frame = pd.read_csv(path)
+    frame["set"] = frame["set"].astype(str)
+    if series is not None and not (frame["series"] == series).any():
+        raise DataError(f"series {series!r} has no models in the summary; check the config's series and the "
+                        "evaluation CSVs")
+    return frame
+
+
+def read_level_curves(path: str | Path) -> pd.DataFrame:
+    """The per-level benchmark curves CSV (set ids as strings)."""
+    frame = pd.read_csv(path)
+    frame["set"] = frame["set"].astype(str)
+    return frame

@@ -1,0 +1,241 @@
+"""The paper's Tables 2-7 analogues from a per-model summary, and their CSV / Markdown / LaTeX files.
+
+Every p-value column has a Holm-adjusted companion (p_holm) computed over all p-values of the
+same table (one family per table, as the paper reports one table per research question).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...artifacts import atomic_write, write_csv
+from ...runtime import derive_seed
+from . import MULTI_FACTOR_SERIES, SINGLE_FACTOR_SERIES
+from . import stats as st
+from .io import metric_columns, series_rows
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Analysis settings: bootstrap resamples and seed, CI confidence, significance level."""
+
+    bootstrap_resamples: int = 2000
+    seed: int = 0
+    confidence: float = 0.95
+    alpha: float = 0.05
+
+    @classmethod
+    def from_params(cls, stats: dict) -> Settings:
+        """From a rule's `stats` param (the analysis keys it carries; defaults for the rest)."""
+        d = cls()
+        return cls(int(stats.get("bootstrap_resamples", d.bootstrap_resamples)), int(stats.get("seed", d.seed)),
+                   float(stats.get("confidence", d.confidence)), float(stats.get("alpha", d.alpha)))
+
+
+def _correlation_row(x: np.ndarray, y: np.ndarray, settings: Settings, *seed_parts: object) -> dict:
+    corr = st.spearman(x, y)
+    lo, hi = st.bootstrap_spearman_ci(x, y, settings.bootstrap_resamples,
+                                      derive_seed(settings.seed, *seed_parts), settings.confidence)
+    mean, var = st.mean_variance(y)
+    return {"n": corr.n, "r": corr.r, "p": corr.p, "p_holm": np.nan, "ci_low": lo, "ci_high": hi,
+            "mean": mean, "variance_ddof1": var, "note": corr.note}
+
+
+def _with_holm(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["p_holm"] = st.holm(frame["p"].to_numpy())
+    return frame
+
+
+SPEARMAN_COLUMNS = ["architecture", "testset", "factor", "n", "r", "p", "p_holm", "ci_low", "ci_high",
+                    "mean", "variance_ddof1", "note"]
+
+
+def spearman_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
+    """Tables 2, 4, 5 analogue: Spearman r, p, Holm p, bootstrap CI, mean, variance per (arch, test set)."""
+    factor = SINGLE_FACTOR_SERIES[series]
+    data = series_rows(summary, series)
+    rows = []
+    for arch, group in data.groupby("architecture", sort=False):
+        x = group[factor].to_numpy(float)
+        for testset in metric_columns(group.dropna(axis=1, how="all")):
+            row = _correlation_row(x, group[testset].to_numpy(float), settings, series, arch, testset)
+            rows.append({"architecture": arch, "testset": testset, "factor": factor, **row})
+    return _with_holm(rows, SPEARMAN_COLUMNS)
+
+
+SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_level", "testset", "n", "r", "p",
+                   "p_holm", "ci_low", "ci_high", "mean", "variance_ddof1", "note"]
+
+
+def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
+                   split_on: str = "fgsm_benchmark") -> pd.DataFrame:
+    """Table 3 analogue: the series split at the peak of `split_on` accuracy per architecture.
+
+    Segment I holds the levels up to and including the peak, segment II those after it; a
+    segment too short for a correlation reports NaN with a note.
+    """
+    factor = SINGLE_FACTOR_SERIES[series]
+    data = series_rows(summary, series)
+    rows = []
+    for arch, group in data.groupby("architecture", sort=False):
+        x = group[factor].to_numpy(float)
+        peak, first = st.peak_split(x, group[split_on].to_numpy(float))
+        for name, mask in (("I", first), ("II", ~first)):
+            seg = group[mask]
+            levels = seg[factor].to_numpy(float)
+            for testset in metric_columns(group.dropna(axis=1, how="all")):
+                if len(seg):
+                    row = _correlation_row(levels, seg[testset].to_numpy(float), settings,
+                                           series, arch, name, testset)
+                else:
+                    row = {"n": 0, "r": np.nan, "p": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean": np.nan,
+                           "variance_ddof1": np.nan, "note": "empty segment: the peak is at the last level"}
+                rows.append({"architecture": arch, "segment": name,
+                             "level_min": levels.min() if len(levels) else np.nan,
+                             "level_max": levels.max() if len(levels) else np.nan,
+                             "peak_level": peak, "testset": testset, **row})
+    return _with_holm(rows, SEGMENT_COLUMNS)
+
+
+MULTI_COLUMNS = ["architecture", "testset", "factors", "n", "R", "R2", "F", "df_model", "df_resid", "p", "p_holm",
+                 "note"]
+
+
+def multiple_correlation_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, with the F-test p."""
+    factors = list(MULTI_FACTOR_SERIES[series])
+    data = series_rows(summary, series)
+    rows = []
+    for arch, group in data.groupby("architecture", sort=False):
+        for testset in metric_columns(group.dropna(axis=1, how="all")):
+            fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
+            rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
+                         "R": fit.r, "R2": fit.r2, "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid,
+                         "p": fit.p, "note": fit.note})
+    return _with_holm(rows, MULTI_COLUMNS)
+
+
+def coefficient_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """OLS slopes of accuracy on each factor level (the sign of each factor's linear effect)."""
+    factors = list(MULTI_FACTOR_SERIES[series])
+    data = series_rows(summary, series)
+    rows = []
+    for arch, group in data.groupby("architecture", sort=False):
+        for testset in metric_columns(group.dropna(axis=1, how="all")):
+            fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
+            for factor in factors:
+                rows.append({"architecture": arch, "testset": testset, "factor": factor,
+                             "slope": fit.coefficients.get(factor, np.nan)})
+    return pd.DataFrame(rows, columns=["architecture", "testset", "factor", "slope"])
+
+
+def _per_arch_testset(summary: pd.DataFrame, series: str, build) -> pd.DataFrame:
+    factors = list(MULTI_FACTOR_SERIES[series])
+    data = series_rows(summary, series)
+    parts = []
+    for arch, group in data.groupby("architecture", sort=False):
+        for testset in metric_columns(group.dropna(axis=1, how="all")):
+            part = build(group, factors, testset)
+            part.insert(0, "testset", testset)
+            part.insert(0, "architecture", arch)
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def main_effects_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Main effects of the orthogonal design: mean accuracy per factor level, per (arch, test set)."""
+    return _per_arch_testset(summary, series, st.main_effects)
+
+
+def effect_range_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Range of each factor's level means (the orthogonal-design effect size) and its rank."""
+    return _per_arch_testset(summary, series, lambda g, f, t: st.effect_ranges(st.main_effects(g, f, t)))
+
+
+def anova_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Type-II ANOVA of accuracy on the factors (categorical main effects), per (arch, test set)."""
+    return _per_arch_testset(summary, series, st.anova)
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+def format_value(value: object) -> str:
+    """A table cell: 4 significant digits, scientific below 1e-3, 'NaN' for missing, text unchanged."""
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "inf"
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return "" if value is None or (isinstance(value, str) and value == "") else str(value)
+
+
+def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.apply(lambda col: col.map(format_value)).astype(str)
+
+
+def to_markdown(frame: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """A Markdown page: heading, pipe table, notes."""
+    body = _formatted(frame).to_markdown(index=False, disable_numparse=True)
+    return "\n".join([f"# {title}", "", body, "", *[f"- {n}" for n in notes], ""])
+
+
+def _tex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"),
+                 ("^", r"\^{}"), ("$", r"\$")):
+        text = text.replace(a, b)
+    return text
+
+
+def to_latex(frame: pd.DataFrame, title: str, notes: list[str], label: str) -> str:
+    """A LaTeX table (booktabs) with the title and notes as its caption."""
+    cells = _formatted(frame)
+    header = " & ".join(_tex_escape(c) for c in cells.columns) + r" \\"
+    lines = [" & ".join(_tex_escape(v) for v in row) + r" \\" for row in cells.itertuples(index=False)]
+    caption = _tex_escape(title + ". " + " ".join(notes))
+    return "\n".join([r"\begin{table}[htbp]", r"\centering", r"\scriptsize",
+                      rf"\caption{{{caption}}}", rf"\label{{tab:{_tex_escape(label)}}}",
+                      r"\begin{tabular}{" + "l" * len(cells.columns) + "}", r"\toprule", header, r"\midrule",
+                      *lines, r"\bottomrule", r"\end{tabular}", r"\end{table}", ""])
+
+
+def write_table(frame: pd.DataFrame, stem: str | Path, title: str, notes: list[str]) -> list[Path]:
+    """Write `stem`.csv (full precision), .md and .tex atomically; return the three paths."""
+    stem = Path(stem)
+    paths = [stem.with_suffix(s) for s in (".csv", ".md", ".tex")]
+    write_csv(paths[0], frame)
+    atomic_write(paths[1], lambda tmp: tmp.write_text(to_markdown(frame, title, notes)))
+    atomic_write(paths[2], lambda tmp: tmp.write_text(to_latex(frame, title, notes, stem.name)))
+    return paths
+
+
+def table_notes(settings: Settings) -> list[str]:
+    """Notes shared by the correlation tables (what each column means)."""
+    return [
+        "Accuracy of a model on a benchmark is the mean over its perturbation levels; with several seeds, "
+        "the mean over seeds.",
+        "r, p: Spearman rank correlation (scipy) between the training perturbation level and accuracy.",
+        f"p_holm: Holm-adjusted p over every p-value of this table; significant at alpha = {settings.alpha}.",
+        f"ci_low, ci_high: {settings.confidence:.0%} percentile bootstrap interval of r "
+        f"({settings.bootstrap_resamples} resamples of (level, accuracy) pairs, seed {settings.seed}).",
+        "mean, variance_ddof1: mean and sample variance (ddof = 1) of accuracy over the models of the series.",
+        "NaN: statistic undefined (see note).",
+    ]
+
+
+def multi_notes(series: str, settings: Settings) -> list[str]:
+    factors = " + ".join(MULTI_FACTOR_SERIES[series])
+    return [f"R = corr(y, y_hat) of the OLS fit (statsmodels) accuracy ~ {factors} (factor levels as numbers); "
+            "p: the fit's F-test.",
+            f"p_holm: Holm-adjusted over this table; significant at alpha = {settings.alpha}."]

@@ -1,0 +1,44 @@
+"""Steps of workflow/rules/evaluate.smk."""
+
+from __future__ import annotations
+
+import time
+
+from ..smk import Job
+
+
+def evaluate(job: Job) -> None:
+    """Every accuracy of one model (train, clean test, both benchmarks, white-box) and its sanity flags."""
+    import pandas as pd
+
+    from ..artifacts import sha256_tensors, write_csv, write_json
+    from ..checkpoints import load_model
+    from ..data import load_splits
+    from ..equal_l2.benchmarks import load_benchmark
+    from ..perturbation.evaluation import EvalSettings, evaluate_model, sanity_flags
+    from ..perturbation.trainsets import training_pool
+    from ..runtime import configure
+
+    p, inp = job.params, job.input
+    device = configure(job.threads)
+    settings = EvalSettings.from_params(p["whitebox"], p["batch_size"])
+    splits = load_splits(inp.splits)
+    test_hash = sha256_tensors(splits.test.images, splits.test.labels)
+    gaussian, fgsm = load_benchmark(inp.gaussian, test_hash), load_benchmark(inp.fgsm, test_hash)
+    model = load_model(inp.model, p["arch"], device)
+    train_pool = training_pool(splits, inp.optional("trainset"))
+    start = time.perf_counter()
+    frame, grad_stats = evaluate_model(model, train_pool, splits.test, gaussian, fgsm, settings, progress=True)
+    labels = {"model": f"{p['arch']}/{p['series']}/{p['setid']}/seed{p['seed']}", "architecture": p["arch"],
+              "series": p["series"], "set": p["setid"], "seed": int(p["seed"])}
+    frame = pd.concat([pd.DataFrame([labels] * len(frame)), frame], axis=1)
+    for factor, value in p["factors"].items():
+        frame[factor] = float(value)
+    flags = sanity_flags(frame, grad_stats, p["series"] == "clean", settings)
+    flags.update(labels)
+    print(f"{labels['model']}: evaluated in {time.perf_counter() - start:.1f} s; "
+          f"{len(flags['warnings'])} sanity warning(s)", flush=True)
+    for warning in flags["warnings"]:
+        print(f"WARNING: {warning}", flush=True)
+    write_csv(job.output.csv, frame)
+    write_json(job.output.flags, flags)

@@ -1,0 +1,51 @@
+"""Steps of workflow/rules/trainsets.smk: directions once per (architecture, series), then one set per level."""
+
+from __future__ import annotations
+
+import time
+
+from ..smk import Job
+
+
+def trainset_directions(job: Job) -> None:
+    """Base images and one direction each for every image factor of a series (no level-dependent work)."""
+    from ..artifacts import save_tensors
+    from ..checkpoints import load_model
+    from ..data import load_splits
+    from ..perturbation.series import SPECS
+    from ..perturbation.trainsets import SeriesSettings, build_directions
+    from ..runtime import configure
+
+    p = job.params
+    device = configure(job.threads)
+    splits = load_splits(job.input.splits)
+    source = job.input.optional("model")
+    model = load_model(source, p["arch"]).to(device) if source else None
+    start = time.perf_counter()
+    payload = build_directions(SPECS[p["series"]], p["arch"], splits, SeriesSettings.from_params(p),
+                               float(p.get("gaussian_reach", 0.0)), model)
+    save_tensors(job.output[0], payload)
+    for name, comp in payload["components"].items():
+        print(f"{p['arch']}/{p['series']} {name}: {comp['index'].numel()} images, noise resampled "
+              f"{comp['resampled']}", flush=True)
+    print(f"done in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def trainset(job: Job) -> None:
+    """One training set at its factor levels (its scales calibrated exactly) and its JSON summary."""
+    from ..artifacts import load_tensors, save_tensors, write_json
+    from ..data import load_splits
+    from ..perturbation.series import SPECS
+    from ..perturbation.trainsets import SeriesSettings, build_set, summarize_set
+
+    p = job.params
+    splits = load_splits(job.input.splits)
+    directions_path = job.input.optional("directions")
+    directions = load_tensors(directions_path) if directions_path else None
+    payload = build_set(SPECS[p["series"]], p["arch"], p["setid"], p["levels"], splits,
+                        SeriesSettings.from_params(p), directions)
+    save_tensors(job.output.trainset, payload)
+    summary = summarize_set(payload, job.output.trainset)
+    write_json(job.output.summary, summary)
+    print(f"{p['arch']}/{p['series']}/{p['setid']}: {summary['size']} samples, {summary['file_bytes']} bytes, "
+          f"params {payload['params']}", flush=True)

@@ -1,0 +1,13 @@
+"""The import graph of the real perturbstudy package: no cycles, and every package import names a module."""
+
+from __future__ import annotations
+
+from perturbstudy.codeversion import import_cycles, import_graph
+
+
+def test_the_package_has_no_import_cycles():
+    """A cycle ties two modules' code versions and import order together; `import_graph` also fails on dangling
+    package imports (an import naming no module of the package), with the file and line."""
+    cycles = import_cycles(import_graph(parents=False))
+    assert not cycles, ("import cycles (move what both sides need into a lower module, or pass it in): "
+                        + "; ".join(" <-> ".join(c) for c in cycles))
