@@ -32,12 +32,14 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from perturbstudy.steps._pipeline_old import prepare_data
 
 from perturbstudy.checkpoints import FORMAT, load_model, save_model
 from perturbstudy.config import validate_config
+from perturbstudy.contract import step_params
 from perturbstudy.data import write_idx
 from perturbstudy.models import build_model
+from perturbstudy.smk import Files, Job
+from perturbstudy.steps.data import prepare_data
 
 from .workflow_utils import workflow_copy
 
@@ -350,7 +352,8 @@ def prepared(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bad_inputs_prepared")
     config = validate_config(tiny_config())
     paths = {"splits": root / "splits.pt", "summary": root / "splits.json"}
-    prepare_data(config, paths["splits"], paths["summary"])
+    prepare_data(Job(step_params("prepare_data", config, {}),
+                     output=Files({"splits": str(paths["splits"]), "summary": str(paths["summary"])})))
     for arch in ("lenet5", "alexnet8"):
         paths[arch] = root / f"{arch}.pt"
         save_model(paths[arch], build_model(arch, 1, 10, 28), arch, 1, 10, 28, {})

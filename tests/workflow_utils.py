@@ -35,10 +35,11 @@ def snakemake_cmd(workdir: Path, config: dict | Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "2", *args]
 
 
-def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, config: dict | Path, *args: str, timeout: int = 900,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """snakemake with a config (dict written to YAML, or a path) in `workdir`."""
     cmd = snakemake_cmd(workdir, config, *args)
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 # Run records hold times, hosts and job ids; everything else a study writes must be byte-identical.

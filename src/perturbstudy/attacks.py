@@ -4,7 +4,7 @@ Style after torchattacks: ``atk = PGDL2(model, eps=..., alpha=..., steps=...)`` 
 ``x_adv = atk(x, y)``. Every attack
 
 - generates in eval mode and restores every module's previous mode afterwards (one place:
-  `eval_mode`), so adversarial training can call it mid-epoch;
+  `runtime.eval_mode`), so adversarial training can call it mid-epoch;
 - takes input gradients with `torch.autograd.grad` only, so parameters' ``.grad`` is never touched;
 - accepts ``eps`` and ``alpha`` as Python scalars or per-sample tensors of shape [N];
 - clips to the box ``clip`` (default [0, 1]);
@@ -24,29 +24,15 @@ PGD follows ART's update order: step, clip to the box, project onto the eps-ball
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .errors import ConfigError
+from .runtime import eval_mode
 
 Scalar = float | int
 EpsLike = Scalar | torch.Tensor
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Put every module of `model` in eval mode and restore each module's own mode afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, training in modes:
-            module.training = training
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -155,10 +141,6 @@ class Attack:
                 out[sl] = adv.detach().to(out.device)
         return out
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Alias of `__call__` (torchattacks' name)."""
-        return self(x, y)
-
     def perturb(self, x: torch.Tensor, y: torch.Tensor, **params: torch.Tensor) -> torch.Tensor:
         """One batch already on the model's device, in eval mode; params are [B] tensors."""
         raise NotImplementedError
@@ -238,8 +220,6 @@ class PGD(_Iterative):
         u = torch.rand(x.shape, generator=self.generator, dtype=torch.float32)
         return (2 * u - 1).to(x.device) * _view(eps, x)
 
-
-PGDLinf = PGD
 
 
 class IFGSM(PGD):

@@ -1,16 +1,19 @@
-"""Process set-up for reproducible runs: seeds, deterministic algorithms, threads, device."""
+"""Process set-up for reproducible runs: seeds, deterministic algorithms, threads, device; and eval mode."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:  # imported inside the functions that use it: derive_seed must stay torch-free
     import torch
+    from torch import nn
 
 
 def configure(threads: int | None = None, seed: int | None = None) -> torch.device:
@@ -52,3 +55,16 @@ def derive_seed(*parts: object) -> int:
     """A stable 31-bit seed from any tuple of names and numbers (not Python's salted hash)."""
     text = "/".join(str(p) for p in parts).encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Every module of `model` in eval mode inside the block; afterwards each module gets its own mode back
+    (not the top module's), so an attack or a prediction mid-epoch leaves the trainer's modes as they were."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes:
+            module.training = training

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from .artifacts import load_tensors, save_tensors, sha256_tensors
 from .data import Pool
 from .errors import ConfigError, TrainingError
+from .runtime import eval_mode
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,11 @@ class TrainResult:
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1024,
             device: torch.device | None = None) -> torch.Tensor:
-    """Predicted labels in eval mode, batched, without gradients (the model's mode is restored)."""
+    """Predicted labels in eval mode, batched, without gradients (each module's mode is restored)."""
     device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out = [model(images[i:i + batch_size].to(device)).argmax(1).cpu()
                for i in range(0, images.shape[0], batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out) if out else torch.empty(0, dtype=torch.int64)
 
 
@@ -233,7 +230,3 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
     return TrainResult({k: v.detach().cpu() for k, v in best["state"].items()}, history,
                        best["epoch"], best["acc"], stopped_early, epoch_seconds, resumed_epochs)
 
-
-def settings_dict(settings: TrainSettings) -> dict[str, Any]:
-    """Plain-dict view for provenance records."""
-    return asdict(settings)

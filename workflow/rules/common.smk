@@ -1,4 +1,4 @@
-# Shared by the rule files: config validation, the model grid, and the named functions (get_*) that give
+# Shared by every .smk file: config validation, the model grid, and the named functions (get_*) that give
 # rules their conditional inputs, their `step` params (the exact config subset a step reads:
 # perturbstudy.contract) and their `code` params (hash of the modules the step imports).
 from perturbstudy.config import validate_or_exit
@@ -74,3 +74,29 @@ def all_evaluations():
 
 def all_targets():
     return [rules.prepare_data.output.summary, *all_models(), *all_evaluations()]
+
+
+# Adversarial-training runs (medical.smk): none without a `medical:` section.
+from perturbstudy.robust_training.settings import medical_runs, medical_targets as _medical_targets
+
+MED = config.get("medical") or {}
+MOUT = f"{OUT}/medical"
+MED_RUNS = medical_runs(MED, config["seeds"])
+FIRST_SEED = config["seeds"][0]
+
+
+def medical_targets():
+    """Every final output of the medical runs (used by rule all and the provenance summary)."""
+    return _medical_targets(MED, MOUT)
+
+
+def get_medical_confusions(wildcards):
+    """The confusion matrices of every method of one CNN (first seed)."""
+    return expand(rules.medical_evaluate.output.confusion, arch=wildcards.arch, method=MED.get("methods", []),
+                  seed=FIRST_SEED)
+
+
+def get_gradcam_models(wildcards):
+    """The first-seed models of one CNN for the Grad-CAM methods, in the order of the rule's step params."""
+    methods = step_params("medical_gradcam", config, wildcards)["methods"]
+    return expand(rules.medical_train.output.model, arch=wildcards.arch, method=methods, seed=FIRST_SEED)

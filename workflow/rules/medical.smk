@@ -1,30 +1,6 @@
 # DPAAT medical runs (Li et al. 2024): every CNN of medical.architectures x every method of
 # medical.methods x seed, the attack suite, Table I/II analogues, confusion matrices, Grad-CAM and
 # the ablation figure under results/<study>/medical/. No `medical:` section: no targets.
-from perturbstudy.robust_training.settings import medical_runs, medical_targets as _medical_targets
-
-MED = config.get("medical") or {}
-MOUT = f"{OUT}/medical"
-MED_RUNS = medical_runs(MED, config["seeds"])
-FIRST_SEED = config["seeds"][0]
-
-
-def medical_targets():
-    """Every final output of the medical runs (used by rule all and the provenance summary)."""
-    return _medical_targets(MED, MOUT)
-
-
-def get_medical_confusions(wildcards):
-    """The confusion matrices of every method of one CNN (first seed)."""
-    return expand(rules.medical_evaluate.output.confusion, arch=wildcards.arch, method=MED.get("methods", []),
-                  seed=FIRST_SEED)
-
-
-def get_gradcam_models(wildcards):
-    """The first-seed models of one CNN for the Grad-CAM methods, in the order of the rule's step params."""
-    methods = step_params("medical_gradcam", config, wildcards)["methods"]
-    return expand(rules.medical_train.output.model, arch=wildcards.arch, method=methods, seed=FIRST_SEED)
-
 
 wildcard_constraints:
     method="[a-z]+",

@@ -11,10 +11,12 @@ reported as NaN). Everything is float64 internally; results are checked after th
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from ..errors import PerturbstudyError
 
@@ -150,6 +152,18 @@ def perturbation_l2(x: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(diff.sub_(_flat64(x)), dim=1)
 
 
+def _refined(x64: torch.Tensor, d64: torch.Tensor, level: float, t: torch.Tensor,
+             tol: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(t, achieved L2 after the float32 cast); samples off by more than tol get one proportional step."""
+    achieved = perturbation_l2(x64, apply_scale(x64, d64, t))
+    off = (achieved - level).abs() > tol
+    if off.any():
+        rows = torch.nonzero(off).flatten()
+        t[rows] = t[rows] * torch.where(achieved[rows] > 0, level / achieved[rows], 1.0)
+        achieved[rows] = perturbation_l2(x64[rows], apply_scale(x64[rows], d64[rows], t[rows]))
+    return t, achieved
+
+
 def calibrated(x: torch.Tensor, d: torch.Tensor, level: float,
                t: torch.Tensor | None = None, tol: float = TOLERANCE) -> tuple[torch.Tensor, torch.Tensor]:
     """Scales and achieved L2 (after the float32 cast) for one level; one refinement step if needed.
@@ -163,15 +177,29 @@ def calibrated(x: torch.Tensor, d: torch.Tensor, level: float,
     bad = torch.nonzero(torch.isnan(t)).flatten()
     if bad.numel():
         raise CalibrationError(f"{bad.numel()} samples cannot reach L2 {level}: indices {bad[:20].tolist()}")
-    achieved = perturbation_l2(x, apply_scale(x, d, t))
-    off = (achieved - level).abs() > tol
-    if off.any():  # one proportional refinement step, then re-check
-        rows = torch.nonzero(off).flatten()
-        t[rows] = t[rows] * torch.where(achieved[rows] > 0, level / achieved[rows], 1.0)
-        achieved[rows] = perturbation_l2(x[rows], apply_scale(x[rows], d[rows], t[rows]))
-        still = torch.nonzero((achieved - level).abs() > tol).flatten()
-        if still.numel():
-            raise CalibrationError(
-                f"{still.numel()} samples miss L2 {level} by more than {tol} after refinement: "
-                f"indices {still[:20].tolist()}, errors {(achieved[still] - level)[:5].tolist()}")
+    t, achieved = _refined(x, d, level, t, tol)
+    still = torch.nonzero((achieved - level).abs() > tol).flatten()
+    if still.numel():
+        raise CalibrationError(
+            f"{still.numel()} samples miss L2 {level} by more than {tol} after refinement: "
+            f"indices {still[:20].tolist()}, errors {(achieved[still] - level)[:5].tolist()}")
     return t, achieved
+
+
+def calibrated_levels(x: torch.Tensor, d: torch.Tensor, levels: torch.Tensor | Sequence[float],
+                      tol: float = TOLERANCE, progress: bool = False, desc: str = "calibrate") -> torch.Tensor:
+    """Scales [N, L] (float64) for many levels, checked like `calibrated`; NaN where a sample cannot reach
+    a level or still misses it after refinement (the benchmarks exclude those samples instead of failing)."""
+    x, d = x.to(torch.float64), d.to(torch.float64)
+    lv = _levels64(levels, x.device)
+    t = scales_for_levels(x, d, lv)
+    bar = tqdm(range(lv.numel()), desc=desc, file=sys.stderr, disable=not progress, mininterval=5.0, ncols=100)
+    for j in bar:
+        level = float(lv[j])
+        rows = torch.nonzero(~torch.isnan(t[:, j])).flatten()
+        if rows.numel() == 0:
+            continue
+        every = rows.numel() == x.shape[0]  # every sample reachable: no gathers of the images
+        tj, achieved = _refined(x if every else x[rows], d if every else d[rows], level, t[rows, j], tol)
+        t[rows, j] = tj.masked_fill_((achieved - level).abs() > tol, torch.nan)
+    return t

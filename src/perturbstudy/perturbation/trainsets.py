@@ -24,6 +24,7 @@ from ..equal_l2.calibrate import TOLERANCE, CalibrationError, apply_scale, calib
 from ..equal_l2.directions import fgsm_directions, gaussian_directions, require_reachable
 from ..errors import DataError
 from ..runtime import derive_seed
+from .grid import set_factors
 from .imbalance import imbalanced_counts, majority_class, nested_keep
 from .labels import corrupt_labels
 from .series import SeriesSpec
@@ -118,7 +119,7 @@ def build_directions(spec: SeriesSpec, arch: str, splits: Splits, settings: Seri
 def build_set(spec: SeriesSpec, arch: str, setid: str, levels: Mapping[str, float], splits: Splits,
               settings: SeriesSettings, directions: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stored recipe of one training set at its factor `levels` (see the module docstring)."""
-    params = {f: float(levels[f]) for f in spec.factors}
+    params = set_factors(levels)  # every factor, 0 where the series does not vary it
     train, num_classes = splits.train, len(splits.class_names)
     base_hash = splits.hashes()["train"]
     comps = spec.image_factors

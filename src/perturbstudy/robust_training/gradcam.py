@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ..models.mnist_cnns import LeNet5
+from ..runtime import eval_mode
 
 
 def gradcam_layer(model: nn.Module) -> nn.Module:
@@ -26,18 +27,13 @@ def gradcam_maps(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, 
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
     out = []
-    try:
-        with GradCAM(model=model, target_layers=[gradcam_layer(model)]) as cam:
-            for i in range(0, images.shape[0], batch_size):
-                xb = images[i:i + batch_size].to(device)
-                tb = [ClassifierOutputTarget(int(t)) for t in targets[i:i + batch_size]]
-                out.append(cam(input_tensor=xb, targets=tb))
-    finally:
-        model.train(was)
+    with eval_mode(model), GradCAM(model=model, target_layers=[gradcam_layer(model)]) as cam:
+        for i in range(0, images.shape[0], batch_size):
+            xb = images[i:i + batch_size].to(device)
+            tb = [ClassifierOutputTarget(int(t)) for t in targets[i:i + batch_size]]
+            out.append(cam(input_tensor=xb, targets=tb))
     return np.concatenate(out) if out else np.zeros((0, *images.shape[-2:]))
 
 

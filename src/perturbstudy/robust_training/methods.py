@@ -26,8 +26,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..attacks import PGDL2, eval_mode
+from ..attacks import PGDL2
 from ..errors import ConfigError
+from ..runtime import eval_mode
 
 METHODS = ("std", "at", "sat", "amat", "dpaat", "da", "db")
 METHOD_LABELS = {"std": "STD", "at": "AT", "sat": "SAT", "amat": "AMAT", "dpaat": "DPAAT", "da": "D-A", "db": "D-B"}

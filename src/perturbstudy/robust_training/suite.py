@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ..attacks import ATTACKS, Attack
 from ..errors import ConfigError
+from ..runtime import eval_mode
 from .metrics import classification_metrics, confusion
 
 CLEAN = "clean"
@@ -40,15 +41,11 @@ def make_attack(model: nn.Module, spec: dict[str, Any], batch_size: int = 256) -
 
 @torch.no_grad()
 def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Softmax outputs in eval mode, batched, on the CPU (the model's mode is restored)."""
+    """Softmax outputs in eval mode, batched, on the CPU (each module's mode is restored)."""
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out = [torch.softmax(model(images[i:i + batch_size].to(device)), 1).cpu()
                for i in range(0, images.shape[0], batch_size)]
-    finally:
-        model.train(was)
     return torch.cat(out)
 
 

@@ -1,4 +1,4 @@
-"""The six torchvision CNNs at 28 px, their Grad-CAM layers, local ImageNet weights, and Grad-CAM maps."""
+"""The six torchvision CNNs at 28 px in the one model registry, their Grad-CAM layers, local ImageNet weights."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import torch
 import torchvision
 
 from perturbstudy.errors import CheckpointError
-from perturbstudy.models import build_model
-from perturbstudy.models.torchvision_cnns import TORCHVISION_CNNS, gradcam_layer
-from perturbstudy.robust_training.gradcam import gradcam_maps, pick_images
+from perturbstudy.models import ARCHITECTURES, build_model
+from perturbstudy.models.torchvision_cnns import TORCHVISION_CNNS
+from perturbstudy.robust_training.gradcam import gradcam_layer
+
+
+def test_the_registry_lists_all_eight_cnns():
+    assert set(TORCHVISION_CNNS) == {"resnet34", "inceptionv3", "densenet121", "mobilenetv2", "shufflenetv2",
+                                     "squeezenet"}
+    assert set(ARCHITECTURES) == {"lenet5", "alexnet8", *TORCHVISION_CNNS}
 
 
 @pytest.mark.parametrize("name", list(TORCHVISION_CNNS))
@@ -40,14 +46,3 @@ def test_local_imagenet_weights_load_except_the_classifier(tmp_path):
     assert model.net.classifier[1].weight.shape[0] == 3
     with pytest.raises(CheckpointError, match="not found"):
         build_model("squeezenet", 3, 3, 28, weights=str(tmp_path / "missing.pth"))
-
-
-def test_gradcam_maps_and_image_choice():
-    torch.manual_seed(0)
-    model = build_model("lenet5", 1, 3, 28)
-    x = torch.rand(4, 1, 28, 28)
-    maps = gradcam_maps(model, x, torch.tensor([0, 1, 2, 0]))
-    assert maps.shape == (4, 28, 28) and maps.min() >= 0 and maps.max() <= 1 + 1e-6
-    labels = torch.tensor([0, 1, 0, 2, 0, 1])
-    correct = torch.tensor([True, True, False, True, True, False])
-    assert pick_images(labels, correct, 2, 3).tolist() == [0, 4, 1, 3]

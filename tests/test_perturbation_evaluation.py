@@ -10,15 +10,18 @@ import pytest
 import torch
 from torch import nn
 
-from perturbstudy import pipeline
 from perturbstudy.artifacts import save_tensors
 from perturbstudy.checkpoints import save_model
 from perturbstudy.config import load_config
-from perturbstudy.data import Pool
+from perturbstudy.contract import step_params
+from perturbstudy.data import SPLITS_FORMAT, Pool, load_splits
 from perturbstudy.equal_l2.benchmarks import equal_l2_fgsm, gaussian_benchmark
 from perturbstudy.models import build_model
 from perturbstudy.perturbation.evaluation import EvalSettings, evaluate_model, sanity_flags
 from perturbstudy.perturbation.grid import FACTORS
+from perturbstudy.smk import Files, Job
+from perturbstudy.steps.benchmarks import benchmark_fgsm, benchmark_gaussian
+from perturbstudy.steps.evaluate import evaluate
 from perturbstudy.train import predict
 
 torch.set_num_threads(1)
@@ -77,14 +80,14 @@ def test_batched_evaluation_equals_per_sample():
 
 def _write_splits(path: Path, side: int = 28) -> None:
     pools = {"train": digits(24, side, 4), "val": digits(8, side, 5), "test": digits(20, side, 6)}
-    payload = {"format": pipeline.SPLITS_FORMAT, "class_names": ["a", "b", "c", "d"]}
+    payload = {"format": SPLITS_FORMAT, "class_names": ["a", "b", "c", "d"]}
     for name, pool in pools.items():
         payload[f"{name}_images"], payload[f"{name}_labels"] = pool.images, pool.labels
     save_tensors(path, payload)
 
 
 @pytest.mark.slow
-def test_pipeline_whitebox_fgsm_on_source_equals_benchmark(tmp_path):
+def test_steps_whitebox_fgsm_on_source_equals_benchmark(tmp_path):
     config = load_config(ROOT / "config" / "smoke.yaml")
     config["benchmarks"].update({"levels": [0.5, 1.0, 2.0, 4.0], "batch_size": 7})
     config["whitebox"]["pgd_l2"].update({"radii": [1.0], "steps": 2})
@@ -97,10 +100,17 @@ def test_pipeline_whitebox_fgsm_on_source_equals_benchmark(tmp_path):
     model_path = tmp_path / "model.pt"
     save_model(model_path, model, "lenet5", 1, 4, 28, {})
     gpt, gjs, fpt, fjs = (tmp_path / n for n in ("g.pt", "g.json", "f.pt", "f.json"))
-    pipeline.build_gaussian_benchmark(config, splits, gpt, gjs, threads=1)
-    pipeline.build_fgsm_benchmark(config, "lenet5", model_path, splits, fpt, fjs, threads=1)
+    wc = {"arch": "lenet5", "series": "clean", "setid": "base", "seed": "0"}
+
+    def job(rule: str, inputs: dict, outputs: dict) -> Job:  # what the rule's script hands its step
+        return Job(step_params(rule, config, wc), Files(inputs), Files(outputs), threads=1)
+
+    benchmark_gaussian(job("benchmark_gaussian", {"splits": str(splits)}, {"bench": str(gpt), "summary": str(gjs)}))
+    benchmark_fgsm(job("benchmark_fgsm", {"splits": str(splits), "model": str(model_path)},
+                       {"bench": str(fpt), "summary": str(fjs)}))
     csv, flags = tmp_path / "eval.csv", tmp_path / "eval.flags.json"
-    pipeline.evaluate(config, "lenet5", "clean", "base", 0, model_path, splits, gpt, fpt, csv, flags, threads=1)
+    evaluate(job("evaluate", {"model": str(model_path), "splits": str(splits), "gaussian": str(gpt),
+                              "fgsm": str(fpt), "trainset": []}, {"csv": str(csv), "flags": str(flags)}))
     frame = pd.read_csv(csv)
     expected = ["model", "architecture", "series", "set", "seed", "testset", "attack", "benchmark_level",
                 "accuracy", "n", *FACTORS]
@@ -114,7 +124,7 @@ def test_pipeline_whitebox_fgsm_on_source_equals_benchmark(tmp_path):
                                   "whitebox_pgd_l2"}
     assert (frame[list(FACTORS)] == 0).all().all()
     test_acc = frame.loc[frame.testset == "test", "accuracy"].item()
-    splits_obj = pipeline.load_splits(splits)
+    splits_obj = load_splits(splits)
     assert test_acc == pytest.approx(float((predict(model, splits_obj.test.images) == splits_obj.test.labels)
                                            .float().mean()))
     assert "warnings" in pd.read_json(flags, typ="series")

@@ -8,12 +8,20 @@ import pytest
 import torch
 
 from perturbstudy.artifacts import save_tensors, sha256_file
+from perturbstudy.contract import step_params
 from perturbstudy.data import Pool, Splits
-from perturbstudy.equal_l2.calibrate import TOLERANCE, perturbation_l2
+from perturbstudy.equal_l2.calibrate import TOLERANCE, apply_scale, perturbation_l2
 from perturbstudy.errors import DataError
 from perturbstudy.models import build_model
-from perturbstudy.perturbation.grid import set_parameters, training_sets
-from perturbstudy.perturbation.trainsets import build_directions, build_set, materialize, summarize_set
+from perturbstudy.perturbation.grid import TrainingSet, set_factors, training_sets
+from perturbstudy.perturbation.series import SPECS
+from perturbstudy.perturbation.trainsets import (
+    SeriesSettings,
+    build_directions,
+    build_set,
+    materialize,
+    summarize_set,
+)
 
 torch.set_num_threads(1)
 K = 4
@@ -47,6 +55,24 @@ def _config() -> dict:
     }}
 
 
+def _sets(cfg: dict, series: str | None = None) -> list[TrainingSet]:
+    sets = training_sets(list(cfg["architectures"]), cfg["series"])
+    return [s for s in sets if series is None or s.series == series]
+
+
+def _directions(cfg: dict, series: str, splits: Splits, source: torch.nn.Module | None) -> dict:
+    """The directions artifact as the trainset_directions step builds it from its rule's params."""
+    p = step_params("trainset_directions", cfg, {"arch": "lenet5", "series": series})
+    return build_directions(SPECS[series], "lenet5", splits, SeriesSettings.from_params(p),
+                            float(p.get("gaussian_reach", 0.0)), source)
+
+
+def _set(cfg: dict, series: str, setid: str, splits: Splits, directions: dict | None) -> dict:
+    """One training set as the trainset step builds it from its rule's params."""
+    p = step_params("trainset", cfg, {"arch": "lenet5", "series": series, "setid": setid})
+    return build_set(SPECS[series], "lenet5", setid, p["levels"], splits, SeriesSettings.from_params(p), directions)
+
+
 @pytest.fixture(scope="module")
 def source():
     torch.manual_seed(0)
@@ -54,27 +80,26 @@ def source():
 
 
 def test_provider_lists_every_series_with_readable_ids():
-    sets = training_sets(_config())
+    sets = _sets(_config())
     ids = {(s.series, s.setid) for s in sets}
     assert {("rq1_gaussian", "L0"), ("rq1_gaussian", "L1.5"), ("rq2_fgsm", "L6"), ("rq3_imbalance", "CI0.25"),
             ("rq4_label_error", "LD0.5"), ("rq5_dual", "G2_A3"), ("rq6_four", "run25")} <= ids
     assert sum(s.series == "rq6_four" for s in sets) == 25 and sum(s.series == "rq5_dual" for s in sets) == 4
-    assert set_parameters(_config(), "lenet5", "rq5_dual", "G2_A3") == {
+    (g2a3,) = [s for s in sets if (s.arch, s.series, s.setid) == ("lenet5", "rq5_dual", "G2_A3")]
+    assert set_factors(g2a3.params) == {
         "gaussian": 2.0, "fgsm": 3.0, "inverse_fgsm": 0.0, "imbalance": 0.0, "label_error": 0.0}
 
 
 @pytest.mark.parametrize("series", ["rq1_gaussian", "rq2_fgsm", "rq5_dual"])
 def test_every_stored_sample_meets_its_level_on_the_same_base_images(series, source):
     cfg, splits = _config(), _splits()
-    directions = build_directions(cfg, "lenet5", series, splits, source)
-    sets = [s for s in training_sets(cfg) if s.series == series]
+    directions = _directions(cfg, series, splits, source)
+    sets = _sets(cfg, series)
     first = None
     for ts in sets:
-        payload = build_set(cfg, "lenet5", series, ts.setid, splits, directions)
+        payload = _set(cfg, series, ts.setid, splits, directions)
         for comp in payload["components"]:
             x = splits.train.images[comp["index"]]
-            from perturbstudy.equal_l2.calibrate import apply_scale
-
             achieved = perturbation_l2(x, apply_scale(x, comp["direction"], comp["scale"]))
             assert (achieved - comp["level"]).abs().max() <= TOLERANCE
             assert torch.bincount(splits.train.labels[comp["index"]], minlength=K).tolist() == [
@@ -87,8 +112,8 @@ def test_every_stored_sample_meets_its_level_on_the_same_base_images(series, sou
 
 def test_inverse_fgsm_is_minus_fgsm(source):
     cfg, splits = _config(), _splits()
-    fgsm = build_directions(cfg, "lenet5", "rq2_fgsm", splits, source)["components"]["fgsm"]
-    inv = build_directions(cfg, "lenet5", "rq2_inverse_fgsm", splits, source)["components"]["inverse_fgsm"]
+    fgsm = _directions(cfg, "rq2_fgsm", splits, source)["components"]["fgsm"]
+    inv = _directions(cfg, "rq2_inverse_fgsm", splits, source)["components"]["inverse_fgsm"]
     assert torch.equal(fgsm["index"], inv["index"])
     assert torch.equal(inv["direction"], -fgsm["direction"]) and fgsm["direction"].dtype == torch.int8
 
@@ -97,8 +122,8 @@ def test_regenerating_a_set_gives_the_same_sha256_and_materialize_round_trips(tm
     cfg, splits = _config(), _splits()
     paths, shas = [], []
     for i in range(2):
-        directions = build_directions(cfg, "lenet5", "rq1_gaussian", splits, None)
-        payload = build_set(cfg, "lenet5", "rq1_gaussian", "L1.5", splits, directions)
+        directions = _directions(cfg, "rq1_gaussian", splits, None)
+        payload = _set(cfg, "rq1_gaussian", "L1.5", splits, directions)
         paths.append(tmp_path / f"set{i}.pt")
         save_tensors(paths[-1], payload)
         shas.append((payload["sha256"], payload["content_sha256"]))
@@ -121,9 +146,9 @@ def test_regenerating_a_set_gives_the_same_sha256_and_materialize_round_trips(tm
 
 def test_four_factor_sets_have_exact_imbalance_and_label_errors(source):
     cfg, splits = _config(), _splits(per_class=20)
-    directions = build_directions(cfg, "lenet5", "rq6_four", splits, source)
-    for ts in [s for s in training_sets(cfg) if s.series == "rq6_four"]:
-        payload = build_set(cfg, "lenet5", "rq6_four", ts.setid, splits, directions)
+    directions = _directions(cfg, "rq6_four", splits, source)
+    for ts in _sets(cfg, "rq6_four"):
+        payload = _set(cfg, "rq6_four", ts.setid, splits, directions)
         p = ts.params
         true_counts = torch.bincount(payload["true_labels"], minlength=K)
         major = int(torch.argmax(true_counts))
@@ -140,4 +165,27 @@ def test_four_factor_sets_have_exact_imbalance_and_label_errors(source):
 
 def test_fgsm_series_without_source_model_is_a_clear_error():
     with pytest.raises(DataError, match="source model"):
-        build_directions(_config(), "lenet5", "rq2_fgsm", _splits(), None)
+        _directions(_config(), "rq2_fgsm", _splits(), None)
+
+
+def test_directions_are_level_independent_so_adding_a_level_rebuilds_no_other_set(source):
+    """The directions artifact holds no level or scale; a set's recipe is the same whatever other levels exist."""
+    splits, few, many = _splits(), _config(), _config()
+    few["series"]["rq2_fgsm"]["levels"] = [2.0]
+    directions = [_directions(cfg, "rq2_fgsm", splits, source) for cfg in (few, many)]
+    for d in directions:
+        assert set(d) == {"format", "arch", "series", "per_class", "base_sha256", "components"}
+        assert set(d["components"]["fgsm"]) == {"index", "labels", "direction", "resampled"}
+    a, b = directions
+    assert torch.equal(a["components"]["fgsm"]["direction"], b["components"]["fgsm"]["direction"])
+    assert _set(few, "rq2_fgsm", "L2", splits, a)["sha256"] == _set(many, "rq2_fgsm", "L2", splits, b)["sha256"]
+    assert _set(many, "rq2_fgsm", "L0.5", splits, b)["sha256"] != _set(many, "rq2_fgsm", "L2", splits, b)["sha256"]
+
+
+def test_a_set_refuses_directions_built_from_other_splits(source):
+    cfg = _config()
+    directions = _directions(cfg, "rq1_gaussian", _splits(seed=1), None)
+    with pytest.raises(DataError, match="other splits"):
+        _set(cfg, "rq1_gaussian", "L1.5", _splits(), directions)
+    with pytest.raises(DataError, match="directions artifact is needed"):
+        _set(cfg, "rq1_gaussian", "L1.5", _splits(), None)

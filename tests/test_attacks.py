@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from perturbstudy.attacks import FGSM, FGSML2, IFGSM, PGD, PGDL2, eval_mode, input_gradient
+from perturbstudy.attacks import FGSM, FGSML2, IFGSM, PGD, PGDL2, input_gradient
+from perturbstudy.runtime import eval_mode
 
 torch.set_num_threads(1)
 

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perturbstudy.perturbation.analysis import paper
 from perturbstudy.perturbation.analysis import stats as st
 from tests.analysis_synthetic import l25
 
@@ -89,13 +88,3 @@ def test_main_effects_and_anova_recover_an_additive_l25_design() -> None:
     table = st.anova(runs, list("abcd"), "y").set_index("term")
     assert table.loc["Residual", "df"] == 8 and table.loc["a", "df"] == 4
     assert table.loc["a", "p"] < 1e-6 and table.loc["d", "p"] > 0.01
-
-
-def test_paper_consistency_flags_the_impossible_table2_p() -> None:
-    check = paper.consistency()
-    flagged = check[check["erratum"] != ""]
-    assert list(zip(flagged["table"], flagged["architecture"], flagged["paper_testset"], strict=True)) == [
-        ("Table 2", "lenet5", "MNIST-A")]
-    assert flagged["implied_p"].iloc[0] == pytest.approx(3.4e-5, rel=0.1)  # the printed 3.347 lost "e-5"
-    # Table 6's p-values fit n = 36 (6 x 6), not the 26 the text mentions.
-    assert paper.implied_p("Table 6", 0.653, 36) == pytest.approx(1.0e-4, rel=0.3)

@@ -1,4 +1,5 @@
-"""DermaMNIST loading and the paper's 3-class subset on a synthetic MedMNIST npz; mAP against scikit-learn."""
+"""The medical_prepare_data step: DermaMNIST loading and the paper's 3-class subset on a synthetic MedMNIST npz,
+and the medical section's input checks."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from perturbstudy.steps._pipeline_old import load_splits
-from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from perturbstudy.config import validate_config
-from perturbstudy.data import DERMAMNIST_CLASSES
+from perturbstudy.contract import step_params
+from perturbstudy.data import DERMAMNIST_CLASSES, load_splits
 from perturbstudy.errors import ConfigError
-from perturbstudy.robust_training.metrics import average_precision, classification_metrics, mean_average_precision
-from perturbstudy.steps.medical import prepare_medical_data
+from perturbstudy.smk import Files, Job
+from perturbstudy.steps.medical import medical_prepare_data
 
 PAPER_CLASSES = [4, 2, 5]
 
@@ -48,7 +48,10 @@ def test_paper_subset_from_a_synthetic_dermamnist_npz(tmp_path):
     npz = tmp_path / "dermamnist.npz"
     per_class = _write_dermamnist(npz)
     config = validate_config(_medical_config(npz))
-    prepare_medical_data(config, tmp_path / "splits.pt", tmp_path / "splits.json")
+    params = step_params("medical_prepare_data", config, {})
+    assert params["dataset"]["name"] == "dermamnist"  # the medical section's dataset, not the study's
+    medical_prepare_data(Job(params, output=Files({"splits": str(tmp_path / "splits.pt"),
+                                                  "summary": str(tmp_path / "splits.json")})))
     splits = load_splits(tmp_path / "splits.pt")
     assert splits.class_names == tuple(DERMAMNIST_CLASSES[c] for c in PAPER_CLASSES)
     assert splits.class_names == ("melanoma", "benign keratosis-like lesions", "melanocytic nevi")
@@ -78,33 +81,3 @@ def test_inconsistent_medical_settings_are_rejected(tmp_path):
     config["medical"]["table2_attack"] = "99-PGD"
     with pytest.raises(ConfigError, match="table2_attack"):
         validate_config(config)
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_mean_average_precision_matches_scikit_learn(seed):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, size=200)
-    probs = rng.dirichlet(np.ones(4), size=200)
-    probs[np.arange(200), labels] += rng.uniform(0, 0.5, size=200)
-    probs = np.round(probs / probs.sum(1, keepdims=True), 2)  # ties, as in real softmax outputs
-    onehot = np.eye(4)[labels]
-    assert mean_average_precision(probs, labels) == pytest.approx(
-        average_precision_score(onehot, probs, average="macro"), abs=1e-12)
-    for c in range(4):
-        assert average_precision(probs[:, c], labels == c) == pytest.approx(
-            average_precision_score(onehot[:, c], probs[:, c]), abs=1e-12)
-
-
-def test_average_precision_by_hand():
-    # ranked scores 0.9 (pos), 0.8 (neg), 0.7 (pos): AP = 0.5 * 1 + 0.5 * 2/3
-    assert average_precision(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1])) == pytest.approx(0.5 + 1 / 3)
-
-
-def test_classification_metrics_match_scikit_learn():
-    rng = np.random.default_rng(5)
-    labels = rng.integers(0, 3, size=60)
-    probs = rng.dirichlet(np.ones(3), size=60)
-    m = classification_metrics(probs, labels, 3)
-    p, r, f, _ = precision_recall_fscore_support(labels, probs.argmax(1), average="macro", zero_division=0)
-    assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((p, r, f))
-    assert m["accuracy"] == pytest.approx(float((probs.argmax(1) == labels).mean()))

@@ -126,7 +126,7 @@ def test_batched_over_many_levels_matches_single_level_calls():
 @given(seed=st.integers(0, 10_000), sat=st.floats(0, 1), zero=st.floats(0, 0.9))
 def test_sign_fast_path_equals_general_path(seed, sat, zero):
     """FGSM directions take a sort-only fast path; it must give exactly the general path's scales."""
-    from perturbstudy.perturbation import calibrate
+    from perturbstudy.equal_l2 import calibrate
 
     x, d = _images(seed, 8, shape=(1, 10, 10), saturated=sat, zero_dir=zero)
     d = torch.sign(d)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from perturbstudy.perturbation.analysis import figures, io, run, tables
+from perturbstudy.perturbation.analysis import figures, io, tables
 from tests.analysis_synthetic import write_eval_csvs
 
 
@@ -28,7 +28,7 @@ def test_every_figure_is_written(tmp_path: Path, data) -> None:
     assert_figure(figures.series_figure(io.series_rows(summary, "rq2_fgsm"), "fgsm", tmp_path / "s", "t"))
     assert_figure(figures.dual_heatmaps(io.series_rows(summary, "rq5_dual"), tmp_path / "h", "t"))
     assert_figure(figures.main_effects_figure(tables.main_effects_table(summary, "rq6_four"), tmp_path / "m", "t"))
-    picks = run.choose_level_models(summary, None)
+    picks = io.choose_level_models(summary, None)
     assert "clean" in set(picks["model"]) and picks["model"].nunique() <= 8
     assert_figure(figures.level_curve_figure(curves.merge(picks, on=["architecture", "series", "set"]),
                                              tmp_path / "l", "t"))
@@ -36,7 +36,7 @@ def test_every_figure_is_written(tmp_path: Path, data) -> None:
 
 def test_level_model_selection_names_a_missing_model(data) -> None:
     summary, _ = data
-    picks = run.choose_level_models(summary, [{"series": "clean"}, {"series": "rq2_fgsm", "level": 7.0}])
+    picks = io.choose_level_models(summary, [{"series": "clean"}, {"series": "rq2_fgsm", "level": 7.0}])
     assert set(picks["model"]) == {"clean", "rq2_fgsm fgsm=7"}
     with pytest.raises(Exception, match="no model of series 'rq2_fgsm' at level 99"):
-        run.choose_level_models(summary, [{"series": "rq2_fgsm", "level": 99.0}])
+        io.choose_level_models(summary, [{"series": "rq2_fgsm", "level": 99.0}])

@@ -1,0 +1,126 @@
+"""The rerun contract on a finished smoke study: a config change schedules exactly its readers and dependents."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .contract_utils import documented_table, with_value
+from .workflow_utils import ROOT, artifact_hashes, run_snakemake, smoke_config
+
+pytestmark = pytest.mark.slow
+
+# One key of every section (value as in config/smoke.yaml -> a changed one) and its row of the README table.
+CASES = {
+    "data_seed": (1, "data_seed"),
+    "dataset.val_fraction": (0.15, "dataset.*"),
+    "architectures.lenet5.train.lr": (0.003, "architectures.<arch>.*"),
+    "benchmarks.levels": ([1.0, 3.0, 6.0, 11.0], "benchmarks.levels"),
+    "benchmarks.gaussian_seed": (1, "benchmarks.gaussian_seed"),
+    "benchmarks.batch_size": (200, "benchmarks.batch_size"),
+    "whitebox.pgd_l2.steps": (4, "whitebox.*"),
+    "series.seed": (1, "series.seed"),
+    "series.rq1_gaussian.per_class": (6, "series.<series>.per_class"),
+    "analysis.alpha": (0.01, "analysis.alpha"),
+    "analysis.robust_accuracy": (0.7, "analysis.robust_accuracy"),
+    "medical.training.adversary.eps": (1.0, "medical.training.*"),
+    "medical.gradcam.per_class": (3, "medical.gradcam.per_class"),
+}
+
+
+def scheduled(proc) -> dict[str, int]:
+    """rule -> job count from a dry run's job stats ({} for nothing to do)."""
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return {}
+    stats = text.split("Job stats:")[1].split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M)
+            if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def study(smoke_study, tmp_path_factory) -> Path:
+    """A copy of the finished smoke study (results and Snakemake's metadata, times kept) with its own package copy."""
+    work = tmp_path_factory.mktemp("contract")
+    shutil.copytree(smoke_study, work, dirs_exist_ok=True, symlinks=True)
+    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return work
+
+
+def dry(work: Path, config: dict, *args: str) -> dict[str, int]:
+    env = {**os.environ, "PYTHONPATH": str(work / "src")}  # the study's own package copy (edited by tests below)
+    return scheduled(run_snakemake(work, config, "-n", *args, env=env))
+
+
+def test_nothing_to_do_and_resources_rerun_nothing(study):
+    assert dry(study, smoke_config()) == {}
+    assert dry(study, with_value(smoke_config(), "threads", 2)) == {}
+
+
+def test_each_key_schedules_its_readers_and_their_dependents(study):
+    table, base, expected_cache, wrong = documented_table(), smoke_config(), {}, {}
+    for key, (value, row) in CASES.items():
+        rules = sorted(table[row])
+        if tuple(rules) not in expected_cache:
+            present = [r for r in rules if r in dry(study, base, "--forceall")]
+            expected_cache[tuple(rules)] = set(dry(study, base, "--forcerun", *present)) if present else set()
+        got = set(dry(study, with_value(base, key, value)))
+        if got != expected_cache[tuple(rules)]:
+            wrong[key] = {"extra": sorted(got - expected_cache[tuple(rules)]),
+                          "missing": sorted(expected_cache[tuple(rules)] - got)}
+    assert not wrong, wrong
+
+
+def _real_run(work: Path, config: dict) -> None:
+    env = {**os.environ, "PYTHONPATH": str(work / "src")}
+    proc = run_snakemake(work, config, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+ANALYSIS = {"analysis_summary", "analysis_single_factor", "analysis_segments", "analysis_level_figure",
+            "analysis_findings", "provenance_summary", "all"}
+
+
+def test_adding_and_removing_a_level_rerun_only_what_they_must(study, tmp_path):
+    work = tmp_path / "level"
+    shutil.copytree(study, work, symlinks=True)
+    before = artifact_hashes(work / "results" / "smoke")
+    added = with_value(smoke_config(), "series.rq1_gaussian.levels", [2.0, 1.5])
+    assert dry(work, added) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS, 1),
+                                "analysis_single_factor": 2}
+    _real_run(work, added)
+    after = artifact_hashes(work / "results" / "smoke")
+    unchanged = [p for p in before if not p.startswith(("analysis/", "report/"))]
+    assert {p for p in unchanged if after[p] != before[p]} == set(), "adding a level rewrote other artifacts"
+    assert "trainsets/lenet5/rq1_gaussian/L1.5.pt" in after
+    assert dry(work, added) == {}
+    removed = smoke_config()  # back to [2.0]: the L1.5 files stay, only the analysis changes
+    assert set(dry(work, removed)) == ANALYSIS
+
+
+def test_adding_a_series_or_a_seed_schedules_only_their_jobs(study):
+    series = with_value(smoke_config(), "series.rq4_label_error", {"architectures": ["lenet5"], "levels": [0.2]})
+    assert dry(study, series) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS, 1),
+                                  "analysis_single_factor": 3}
+    seeds = with_value(smoke_config(), "seeds", [0, 1])
+    got = dry(study, seeds)
+    assert got["train"] == 3 and got["evaluate"] == 3 and got["medical_train"] == 2, got
+    assert not {"prepare_data", "trainset", "trainset_directions", "benchmark_fgsm", "benchmark_gaussian"} & set(got)
+
+
+def test_code_versions_follow_the_modules_a_step_imports(study):
+    figures = study / "src" / "perturbstudy" / "perturbation" / "analysis" / "figures.py"
+    original = figures.read_text()
+    try:
+        figures.write_text(original.replace('"""', '"""Edited docstring. ', 1))  # the module docstring
+        assert dry(study, smoke_config()) == {}
+        figures.write_text(original + "\n\nFIGURE_TEST_CONSTANT = 1\n")  # a body change
+        assert set(dry(study, smoke_config())) == {"analysis_single_factor", "analysis_level_figure",
+                                                   "provenance_summary", "all"}
+    finally:
+        figures.write_text(original)
