@@ -1,6 +1,6 @@
 """Workflow test: the analysis rules and `snakemake --report` build on synthetic evaluation CSVs.
 
-The CSVs are written for exactly the models `model_grid(config)` lists for a config with every series;
+The CSVs are written for exactly the models `training_sets(architectures, series)` lists for a config with every series;
 only the analysis rules are allowed to run (--allowed-rules), so no model is trained.
 """
 
@@ -50,7 +50,9 @@ def snakemake(workdir: Path, configfile: Path, *args: str) -> subprocess.Complet
 @pytest.mark.slow
 def test_analysis_rules_and_report_build(tmp_path: Path) -> None:
     config = study_config("synth_wf")
-    sets = [(ts.arch, ts.series, ts.setid, ts.params) for ts in training_sets(validate_config(dict(config)))]
+    valid = validate_config(dict(config))
+    sets = [(ts.arch, ts.series, ts.setid, ts.params)
+            for ts in training_sets(list(valid["architectures"]), valid["series"])]
     write_eval_csvs(tmp_path, study="synth_wf", sets=sets)
     configfile = tmp_path / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))

@@ -16,7 +16,8 @@ from perturbstudy.equal_l2.benchmarks import (
     load_benchmark,
     save_benchmark,
 )
-from perturbstudy.equal_l2.calibrate import perturbation_l2
+from perturbstudy.equal_l2.calibrate import apply_scale, max_reachable_l2, perturbation_l2, scales_for_levels
+from perturbstudy.equal_l2.directions import fgsm_directions, gaussian_directions
 from perturbstudy.errors import DataError
 
 torch.set_num_threads(1)
@@ -60,6 +61,39 @@ def test_gaussian_levels_exact_and_resampled():
     assert not torch.equal(other.direction, bench.direction)
 
 
+def _stream(x: torch.Tensor, seed: int, reach: float) -> tuple[torch.Tensor, int]:
+    """The Gaussian stream both callers had before the one builder: a full float32 draw, then fresh draws
+    for the samples that cannot reach `reach`, in index order."""
+    gen = torch.Generator().manual_seed(seed)
+    noise, resampled = torch.randn(x.shape, generator=gen), 0
+    while (short := torch.nonzero(max_reachable_l2(x, noise) < reach).flatten()).numel():
+        resampled += short.numel()
+        noise[short] = torch.randn((short.numel(), *x.shape[1:]), generator=gen)
+    return noise, resampled
+
+
+def test_gaussian_stream_is_the_one_direction_builders():
+    x, levels = digits(), [0.5, 2.0, 5.0, 8.1]
+    expected, resampled = _stream(x, 3, 8.1)
+    bench = gaussian_benchmark(x, levels, seed=3)
+    assert resampled > 0 and bench.meta["resampled"] == resampled
+    assert bench.direction.dtype == torch.float32 and torch.equal(bench.direction, expected)
+    noise, again = gaussian_directions(x, 3, 8.1)  # the training sets' call: same stream, stored as float16
+    assert again == resampled and torch.equal(noise, expected.to(torch.float16))
+
+
+def test_images_are_apply_scale_of_the_closed_form_scales():
+    """One materialisation (float64, cast once): within one float32 rounding of the old float32 arithmetic."""
+    x = digits()
+    bench = gaussian_benchmark(x, [0.5, 2.0, 5.0], seed=0)
+    assert torch.equal(bench.scales, scales_for_levels(x, bench.direction, bench.levels))  # no refinement needed
+    for j in range(bench.levels.numel()):
+        rows, images = bench.images(x, j)
+        assert torch.equal(images, apply_scale(x, bench.direction, bench.scales[:, j]))
+        float32 = torch.addcmul(x, bench.direction, bench.scales[:, j].float().reshape(-1, 1, 1, 1)).clamp(0, 1)
+        assert (images - float32).abs().max() <= 2.0 ** -23
+
+
 def test_gaussian_unreachable_everywhere_is_a_clear_error():
     x = torch.full((2, 1, 4, 4), 0.5)  # at most 0.5 * 4 = 2.0 reachable
     with pytest.raises(Exception, match="lower the largest benchmark level"):
@@ -73,8 +107,13 @@ def test_fgsm_levels_exact_one_gradient_and_exclusions():
     model = tiny_model()
     levels = [0.5, 1.0, 3.0, 6.0]
     bench = equal_l2_fgsm(model, x, y, levels, batch_size=7)
-    sign = input_gradient(model, x, y).sign()
-    assert torch.equal(bench.direction.float(), sign)  # one gradient, its sign, for every level
+    grad = input_gradient(model, x, y)
+    sign = grad.sign()
+    assert bench.direction.dtype == torch.int8 and torch.equal(bench.direction, sign.to(torch.int8))  # same bits
+    assert torch.equal(bench.direction, fgsm_directions(model, x, y))  # the one direction builder's
+    zero = grad.flatten(1) == 0
+    assert bench.meta == {"zero_gradient_samples": float(zero.all(1).float().mean()),
+                          "zero_gradient_entries": float(zero.float().mean())}
     excluded = bench.excluded_counts()
     assert excluded[0] == 0 and excluded[-1] >= 1  # far levels exclude the saturated samples
     assert excluded == sorted(excluded)  # reachability is monotone in the level

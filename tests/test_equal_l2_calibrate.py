@@ -15,6 +15,7 @@ from perturbstudy.equal_l2.calibrate import (
     CalibrationError,
     apply_scale,
     calibrated,
+    calibrated_levels,
     max_reachable_l2,
     perturbation_l2,
     scales_for_levels,
@@ -77,6 +78,34 @@ def test_calibrated_names_unreachable_samples():
     d[1] = 0.0
     with pytest.raises(CalibrationError, match=r"indices \[1\]"):
         calibrated(x, d, 0.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), sign=st.booleans())
+def test_calibrated_levels_is_calibrated_per_level_with_nan_for_unreachable(seed, sign):
+    x, d = _images(seed, 8)
+    d = torch.sign(d).to(torch.int8) if sign else d
+    reach = max_reachable_l2(x, d)
+    levels = sorted({float(reach.min()) * 0.5, float(reach.median()), float(reach.max()) * 0.99})
+    t = calibrated_levels(x, d, levels)
+    assert torch.equal(torch.isnan(t), torch.isnan(scales_for_levels(x, d, levels)))
+    for j, level in enumerate(levels):
+        ok = torch.nonzero(~torch.isnan(t[:, j])).flatten()
+        scale, achieved = calibrated(x[ok], d[ok], level)
+        assert torch.equal(t[ok, j], scale)  # the same numbers as the single-level, raising version
+        assert (achieved - level).abs().max() <= TOLERANCE
+
+
+def test_a_miss_after_refinement_is_nan_in_calibrated_levels_and_an_error_in_calibrated():
+    x, d = _images(5, 6)
+    tol = 1e-13  # below the float32 cast's error: refinement cannot meet it for most samples
+    t = calibrated_levels(x, d, [0.5], tol=tol)
+    missed = torch.isnan(t[:, 0])
+    assert missed.any()
+    kept = torch.nonzero(~missed).flatten()
+    assert ((perturbation_l2(x[kept], apply_scale(x[kept], d[kept], t[kept, 0])) - 0.5).abs() <= tol).all()
+    with pytest.raises(CalibrationError, match="after refinement"):
+        calibrated(x, d, 0.5, tol=tol)
 
 
 def _bisection(x: torch.Tensor, d: torch.Tensor, level: float) -> float:

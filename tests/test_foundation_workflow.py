@@ -16,7 +16,8 @@ def test_smoke_study_end_to_end(smoke_study):
     config = smoke_config()
     out = smoke_study / "results" / config["study"]
     assert (out / "data" / "splits.json").exists()
-    grid = model_grid(validate_config(config))
+    valid = validate_config(config)
+    grid = model_grid(list(valid["architectures"]), valid["series"], valid["seeds"])
     assert grid, "the smoke config must train at least one model"
     for key in grid:
         model_dir = out / "models" / key.arch / key.series / key.setid / f"seed{key.seed}"

@@ -1,4 +1,4 @@
-"""Training-set builders and storage: exact levels, common base images, stable hashes, round trip."""
+"""Training-set builders and storage: level-independent directions, exact levels, common base images, stable hashes."""
 
 from __future__ import annotations
 

@@ -14,19 +14,24 @@ import yaml
 from perturbstudy import provenance
 from perturbstudy.audit import audit, explain
 from perturbstudy.cli import main as cli_main
+from perturbstudy.codeversion import import_graph, step_function_version
 from perturbstudy.config import validate_config
+from perturbstudy.contract import RULES, STEP_MODULE
 from perturbstudy.perturbation.grid import model_grid
 from perturbstudy.smk import logged
 
 from .workflow_utils import ROOT, run_snakemake, workflow_copy
 
+CODE = step_function_version("perturbstudy.steps.data", "prepare_data")  # a real rule's `code` param
+
 
 def _fake_job(tmp_path: Path, rule: str = "toy") -> SimpleNamespace:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("input")  # a dataset outside the study folder
+    (tmp_path / "results/toy/logs").mkdir(parents=True)  # the study root is the folder holding the job's logs/
     return SimpleNamespace(
-        rule=rule, config={"study": "toy"}, threads=1, log=[],
-        wildcards={"arch": "lenet5", "seed": "3"}, params={"lr": 0.1, "code": provenance.code_hash()},
+        rule=rule, config={"study": "toy"}, threads=1, log=[f"results/toy/logs/{rule}.log"],
+        wildcards={"arch": "lenet5", "seed": "3"}, params={"step": {"lr": 0.1}, "code": CODE},
         input=["in/a.txt"], output=["results/toy/out/b.txt"],
     )
 
@@ -45,9 +50,10 @@ def test_logged_writes_a_record_only_on_success(tmp_path, monkeypatch):
     assert record["inputs"] == {"../../in/a.txt": provenance.sha256_file("in/a.txt")}
     assert record["outputs"] == {"out/b.txt": provenance.sha256_file("results/toy/out/b.txt")}
     assert record["seed"] == {"wildcards.seed": "3"}
-    assert record["config"] == {"lr": 0.1}
+    assert record["config"] == {"lr": 0.1}  # the rule's `step` param, not the whole config
     assert record["config_sha256"] == provenance.hashlib.sha256(b'{"lr":0.1}').hexdigest()
-    assert record["code"]["source_sha256"] == record["code"]["param_code"] == provenance.source_hash()
+    assert record["code"]["source_sha256"] == provenance.source_hash()
+    assert record["code"]["param_code"] == CODE  # the step function's code version
     assert record["environment"]["device"] == "cpu" and record["environment"]["torch"]
     assert record["start"] <= record["end"]
     report = audit(tmp_path / "results/toy")
@@ -60,7 +66,7 @@ def test_source_hash_sees_every_python_file(tmp_path):
     src = tmp_path / "pkg"
     shutil.copytree(provenance.PACKAGE_ROOT, src, ignore=shutil.ignore_patterns("__pycache__"))
     assert provenance.source_hash(src) == provenance.source_hash()
-    (src / "models.py").write_text((src / "models.py").read_text() + "\n# changed\n")
+    (src / "models" / "mnist_cnns.py").write_text((src / "models" / "mnist_cnns.py").read_text() + "\n# changed\n")
     assert provenance.source_hash(src) != provenance.source_hash()
 
 
@@ -74,7 +80,8 @@ def study(tmp_path_factory) -> Path:
     config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
     config["study"] = "smoke_prov"
     config["series"] = {"rq3_imbalance": {"architectures": ["lenet5"], "levels": [0.3]}}  # no source model needed
-    grid = model_grid(validate_config(dict(config)))
+    valid = validate_config(dict(config))
+    grid = model_grid(list(valid["architectures"]), valid["series"], valid["seeds"])
     out = f"results/{config['study']}"
     picks = [next(k for k in grid if k.series == s) for s in ("clean", "rq3_imbalance")]
     targets = [f"{out}/models/{k.arch}/{k.series}/{k.setid}/seed{k.seed}/model.pt" for k in picks]
@@ -175,23 +182,62 @@ def test_explain_prints_the_lineage_tree(study, source, capsys):
     assert capsys.readouterr().out.strip() == tree
 
 
-def test_every_rule_with_a_script_takes_the_code_hash_param():
-    """A library change must re-run every rule: each rule's params carry code=CODE_VERSION."""
+def test_every_rule_takes_its_step_params_and_code_version_and_runs_its_step():
+    """Config reaches a step only through params, and a change to a step's code re-runs its rule: every rule with
+    a script has params step=get_step_params("<rule>") and code=get_code("<rule>"), and its script
+    scripts/<rule>.py runs the step function perturbstudy.steps.<smk file>.<rule>."""
     import re
 
-    missing = []
+    problems, scripted = [], set()
     for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         blocks = re.split(r"(?m)^(?=rule \w+:)", smk.read_text())
         for block in blocks[1:]:
             name = block.split(":", 1)[0].removeprefix("rule ")
-            if re.search(r"(?m)^    (script|shell|run):", block) and "code=CODE_VERSION" not in block:
-                missing.append(f"{smk.name}:{name}")
-    assert not missing, f"rules without params code=CODE_VERSION: {missing}"
+            if not re.search(r"(?m)^    (script|shell|run):", block):
+                continue
+            scripted.add(name)
+            for param in (f'step=get_step_params("{name}")', f'code=get_code("{name}")'):
+                if param not in block:
+                    problems.append(f"{smk.name}:{name} lacks params {param}")
+            script = re.search(r'(?m)^    script:\s*"([^"]+)"', block)
+            if script is None:
+                problems.append(f"{smk.name}:{name} has no script")
+                continue
+            if script.group(1) != f"../../scripts/{name}.py":
+                problems.append(f"{smk.name}:{name} runs {script.group(1)}, not scripts/{name}.py")
+                continue
+            text = (ROOT / "scripts" / f"{name}.py").read_text()
+            module = STEP_MODULE.get(name)
+            if f"from perturbstudy.steps.{module} import {name}\n" not in text or \
+                    f"run_step(snakemake, {name})" not in text:
+                problems.append(f"scripts/{name}.py does not run perturbstudy.steps.{module}.{name}")
+            if smk.stem != module:
+                problems.append(f"{smk.name}:{name} has its step in perturbstudy.steps.{module}")
+    assert not problems, problems
+    assert scripted == set(RULES), "every rule has a contract entry and every contract entry a rule"
+
+
+def test_code_versions_are_per_step_function():
+    """The code param is per step function, not one global hash: the analysis rules share a module, not a version."""
+    analysis = {r: step_function_version("perturbstudy.steps.analysis", r) for r in RULES
+                if STEP_MODULE[r] == "analysis"}
+    assert len(set(analysis.values())) == len(analysis), analysis
+    with pytest.raises(ValueError, match="no function"):
+        step_function_version("perturbstudy.steps.analysis", "no_such_rule")
 
 
 def test_analysis_and_provenance_jobs_do_not_import_torch():
-    """Analysis and record-keeping jobs must not pay torch's start-up (~3 s per job on 2 cores)."""
-    code = ("import sys, perturbstudy.smk, perturbstudy.provenance, perturbstudy.perturbation.analysis.run; "
+    """Analysis and record-keeping jobs must not pay torch's start-up (~3 s per job on 2 cores): every module
+    their steps can import (function-level imports included) loads without torch."""
+    graph = import_graph()
+    seen, todo = set(), ["perturbstudy.smk", "perturbstudy.steps.analysis", "perturbstudy.steps.report"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += graph.get(module, ())
+    assert {"perturbstudy.perturbation.analysis.tables", "perturbstudy.provenance"} <= seen
+    code = (f"import importlib, sys; [importlib.import_module(m) for m in {sorted(seen)!r}]; "
             "from perturbstudy.provenance import environment; env = environment(); "
             "assert 'torch' not in sys.modules, 'torch was imported'; assert env['torch'], env")
     subprocess.run([sys.executable, "-c", code], check=True)

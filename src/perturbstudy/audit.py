@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .provenance import STORE, hash_artifact, load_records, rel, resolve, source_hash
+from .provenance import STORE, canonical_json, hash_artifact, load_records, rel, resolve
 
 # Folders of a study that hold bookkeeping, not artifacts (never expected to have a record).
 BOOKKEEPING = (STORE, "logs", "benchmarks", "resume")
-FAILING = ("missing", "modified", "stale", "unrecorded")
+FAILING = ("missing", "modified", "stale", "unrecorded", "config")
 
 
 @dataclass(frozen=True)
 class Finding:
     """One problem with one artifact (path relative to the study root)."""
 
-    kind: str  # missing | modified | stale | unrecorded
+    kind: str  # missing | modified | stale | unrecorded | config
     path: str
     reason: str
 
@@ -40,7 +41,7 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
-        """True when no artifact is missing, modified, stale or unrecorded."""
+        """True when no artifact is missing, modified, stale, unrecorded or made with another config subset."""
         return not any(f.kind in FAILING for f in self.findings)
 
     def summary(self) -> str:
@@ -57,10 +58,12 @@ class AuditReport:
 class Lineage:
     """The provenance graph of a study: which record produced each artifact, and current hashes."""
 
-    def __init__(self, root: str | os.PathLike, source_root: str | os.PathLike | None = None):
+    def __init__(self, root: str | os.PathLike, source_root: str | os.PathLike | None = None,
+                 config: Mapping[str, Any] | None = None):
         self.root = Path(root)
         self.records = load_records(self.root)
-        self.current_code = source_hash(source_root)
+        self.source_root = Path(source_root) if source_root is not None else None
+        self.config = config
         self.producer: dict[str, dict[str, Any]] = {}
         for record in sorted(self.records, key=lambda r: r.get("end", "")):
             for path in record["outputs"]:
@@ -99,11 +102,42 @@ class Lineage:
             elif actual != recorded:
                 found.append(Finding("stale", path, f"input {inp} changed since it was made "
                                                     f"(recorded {str(recorded)[:12]}, now {actual[:12]})"))
-        code = record.get("code", {}).get("source_sha256")
-        if code != self.current_code:
-            found.append(Finding("stale", path, f"made by package source {str(code)[:12]}, "
-                                                f"current source is {self.current_code[:12]}"))
+        code, current = record.get("code", {}).get("param_code"), self.step_code(record["rule"])
+        if current is not None and code != current:
+            found.append(Finding("stale", path, f"made by step code {str(code)[:12]}, the current code of rule "
+                                                f"{record['rule']} is {current[:12]}"))
+        found += self.config_problems(path, record)
         return found
+
+    def step_code(self, rule: str) -> str | None:
+        """The current code version of a rule's step (None for a rule the package does not know)."""
+        from .codeversion import step_function_version
+        from .contract import STEP_MODULE
+
+        if rule not in STEP_MODULE:
+            return None
+        root = self.source_root / "perturbstudy" if self.source_root and (self.source_root / "perturbstudy").is_dir() \
+            else self.source_root
+        return step_function_version(f"perturbstudy.steps.{STEP_MODULE[rule]}", rule, root)
+
+    def config_problems(self, path: str, record: Mapping[str, Any]) -> list[Finding]:
+        """CONFIG: the recorded step params differ from what `self.config` gives the same job."""
+        from .contract import RULES, step_params
+
+        if self.config is None or record["rule"] not in RULES:
+            return []
+        try:
+            expected = step_params(record["rule"], self.config, record["wildcards"])
+        except (KeyError, TypeError):
+            return [Finding("config", path, f"this config has no job {record['rule']}({record['wildcards']})")]
+        recorded = record.get("config", {})
+        if canonical_json(expected) == canonical_json(recorded):
+            return []
+        keys = sorted(k for k in set(expected) | set(recorded)
+                      if canonical_json(expected.get(k)) != canonical_json(recorded.get(k)))
+        detail = "; ".join(f"{k}: recorded {canonical_json(recorded.get(k))[:60]}, config "
+                           f"{canonical_json(expected.get(k))[:60]}" for k in keys[:3])
+        return [Finding("config", path, f"made with another config subset of rule {record['rule']} ({detail})")]
 
     def inputs(self, path: str) -> list[str]:
         """The recorded inputs of an artifact (none for sources)."""
@@ -115,9 +149,11 @@ class Lineage:
         return sorted(p for p in self.producer if p not in self.consumed)
 
 
-def audit(root: str | os.PathLike, source_root: str | os.PathLike | None = None) -> AuditReport:
-    """Re-hash every recorded artifact and walk every chain from each leaf back to its sources."""
-    graph = Lineage(root, source_root)
+def audit(root: str | os.PathLike, source_root: str | os.PathLike | None = None,
+          config: Mapping[str, Any] | None = None) -> AuditReport:
+    """Re-hash every recorded artifact and walk every chain from each leaf back to its sources; with a validated
+    `config`, also flag artifacts whose recorded step params differ from what that config gives (CONFIG)."""
+    graph = Lineage(root, source_root, config)
     report = AuditReport(root=graph.root, records=len(graph.records))
     if not graph.records:
         report.findings.append(Finding("missing", STORE, f"no provenance records under {graph.root / STORE}"))
@@ -136,7 +172,7 @@ def audit(root: str | os.PathLike, source_root: str | os.PathLike | None = None)
         bad_upstream = [inp for inp in graph.inputs(path) if visit(inp, (*stack, path))]
         if not graph.inputs(path):
             sources.add(path)
-        if bad_upstream and not problems and path in graph.producer:
+        if bad_upstream and not any(p.kind != "config" for p in problems) and path in graph.producer:
             problems.append(Finding("stale", path, f"upstream {bad_upstream[0]} is missing, modified or stale"))
         status[path] = problems
         return bool(problems)

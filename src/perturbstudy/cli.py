@@ -37,7 +37,17 @@ def _audit(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"perturbstudy audit: {root} is not a folder; run the study first (snakemake)", file=sys.stderr)
         return 2
-    report = audit(root, args.source_root)
+    config = None
+    if args.configfile:
+        from .config import load_config
+        from .errors import PerturbstudyError
+
+        try:
+            config = load_config(args.configfile)
+        except PerturbstudyError as exc:
+            print(f"perturbstudy audit: {exc}", file=sys.stderr)
+            return 2
+    report = audit(root, args.source_root, config)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -52,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study", nargs="?", help="the study folder, results/<study>")
     p.add_argument("--explain", metavar="ARTIFACT", help="print the lineage of one artifact as a tree")
     p.add_argument("--source-root", default=None, help="package source tree to hash (default: the installed one)")
+    p.add_argument("--configfile", default=None, help="flag artifacts made with another config subset than this "
+                                                      "config gives their rule (CONFIG)")
     p.set_defaults(func=_audit)
     return parser
 

@@ -28,7 +28,7 @@ class CalibrationError(PerturbstudyError):
 
 
 def _flat64(t: torch.Tensor) -> torch.Tensor:
-    return t.detach().reshape(t.shape[0], -1).to(torch.float64)
+    return t.detach().flatten(1).to(torch.float64)
 
 
 def _levels64(levels: torch.Tensor | Sequence[float], device: torch.device) -> torch.Tensor:
@@ -148,7 +148,7 @@ def apply_scale(x: torch.Tensor, d: torch.Tensor, t: torch.Tensor) -> torch.Tens
 
 def perturbation_l2(x: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
     """Per-sample L2 distance ||x_adv - x||_2 in float64."""
-    diff = x_adv.detach().reshape(x_adv.shape[0], -1).to(torch.float64, copy=True)
+    diff = x_adv.detach().flatten(1).to(torch.float64, copy=True)
     return torch.linalg.vector_norm(diff.sub_(_flat64(x)), dim=1)
 
 

@@ -84,6 +84,15 @@ def added_base_indices(labels: torch.Tensor, num_classes: int, per_class: int, c
 
 # --------------------------------------------------------------------------- directions
 
+# Bytes per pixel of one added image while a series is built: the float32 base copy, the float32 noise draw or
+# gradient, the stored float16/int8 direction and float64 calibration buffers (two of them).
+BYTES_PER_ADDED_PIXEL = 4 + 4 + 2 + 2 * 8
+
+
+def added_bytes(spec: SeriesSpec, per_class: int, num_classes: int, pixels: int) -> int:
+    """Memory a series' directions or one of its sets needs for its added images (for the check before allocating)."""
+    return len(spec.image_factors) * per_class * num_classes * pixels * BYTES_PER_ADDED_PIXEL
+
 
 def build_directions(spec: SeriesSpec, arch: str, splits: Splits, settings: SeriesSettings,
                      gaussian_reach: float = 0.0, source_model: torch.nn.Module | None = None,

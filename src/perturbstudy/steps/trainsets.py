@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ..smk import Job
+
+if TYPE_CHECKING:
+    from ..data import Splits
+
+
+def _check_memory(job: Job, splits: Splits) -> None:
+    """Stop with the key to lower when the series' added images would not fit the job's memory."""
+    from ..checks import check_allocation
+    from ..perturbation.series import SPECS
+    from ..perturbation.trainsets import added_bytes
+
+    p = job.params
+    need = added_bytes(SPECS[p["series"]], int(p.get("per_class") or 0), len(splits.class_names),
+                       splits.train.images[0].numel())
+    check_allocation(need, job.mem_mb, f"{p['arch']}/{p['series']}: the added images",
+                     f"series.{p['series']}.per_class")
 
 
 def trainset_directions(job: Job) -> None:
@@ -19,6 +36,7 @@ def trainset_directions(job: Job) -> None:
     p = job.params
     device = configure(job.threads)
     splits = load_splits(job.input.splits)
+    _check_memory(job, splits)
     source = job.input.optional("model")
     model = load_model(source, p["arch"]).to(device) if source else None
     start = time.perf_counter()
@@ -40,6 +58,7 @@ def trainset(job: Job) -> None:
 
     p = job.params
     splits = load_splits(job.input.splits)
+    _check_memory(job, splits)
     directions_path = job.input.optional("directions")
     directions = load_tensors(directions_path) if directions_path else None
     payload = build_set(SPECS[p["series"]], p["arch"], p["setid"], p["levels"], splits,
