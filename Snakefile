@@ -4,6 +4,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+
+report: "workflow/report/workflow.rst"
+
 # The config comes from --configfile; profiles/default names config/config.yaml, so a plain
 # `snakemake` runs the default study and `--configfile X` replaces it (never merges).
 
