@@ -19,7 +19,7 @@ import argparse
 import time
 
 import torch
-from perturbstudy.steps._pipeline_old import build_splits
+from perturbstudy.data import build_splits
 
 from perturbstudy.attacks import input_gradient
 from perturbstudy.config import load_config
