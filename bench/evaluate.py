@@ -19,11 +19,10 @@ import argparse
 import time
 
 import torch
-from perturbstudy.data import build_splits
 
 from perturbstudy.attacks import input_gradient
 from perturbstudy.config import load_config
-from perturbstudy.data import Pool
+from perturbstudy.data import Pool, build_splits
 from perturbstudy.equal_l2.benchmarks import equal_l2_fgsm, gaussian_benchmark, level_images
 from perturbstudy.models import build_model
 from perturbstudy.perturbation.evaluation import equal_l2_rows

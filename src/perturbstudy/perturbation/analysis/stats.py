@@ -3,6 +3,8 @@ main effects and ANOVA of an orthogonal design (Wang et al. 2024, section 2.4; D
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
 from typing import NamedTuple
 
@@ -14,18 +16,87 @@ from statsmodels.formula.api import ols
 from statsmodels.stats.anova import anova_lm
 from statsmodels.stats.multitest import multipletests
 
+EXACT_MAX_N = 10
+"""Spearman's p is exact (all n! pairings enumerated) up to this n, the t-approximation above it."""
+
+MIN_BOOTSTRAP_N = 6
+"""Fewest points for a bootstrap interval of r. A resample of n <= 5 points holds <= 2 distinct points with
+probability 10% (n = 5) to 34% (n = 4), where r is undefined or +-1 by construction, so the percentile
+interval says nothing (2% at n = 6)."""
+
+STRENGTH_BANDS = ((0.95, "very high"), (0.8, "high"), (0.5, "moderate"), (0.3, "low"), (0.0, "weak or none"))
+"""Wang et al. (2024) section 2.4: lower bound of |r| (or R) and the band's name; the paper calls the top
+band 'significant correlation', renamed here so it is not read as statistical significance."""
+
 
 class Correlation(NamedTuple):
-    """A Spearman correlation: coefficient, two-sided p, number of points, note (why NaN)."""
+    """A Spearman correlation: r, two-sided p, n, note (why NaN), smallest attainable p, how p was computed."""
 
     r: float
     p: float
     n: int
     note: str
+    p_min: float = np.nan
+    method: str = ""
+
+
+def _ranks2(values: np.ndarray) -> np.ndarray:
+    """Twice the average ranks: integers, so rank products and their sums are exact in float64."""
+    return 2.0 * sps.rankdata(values)
+
+
+def attainable_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Smallest two-sided p any pairing of these x and y values can give under the exact permutation null.
+
+    2 * (pairings reaching the most extreme rank sum) / n!, capped at 1: 2 / n! without ties. The most
+    extreme pairings are the similarly (or oppositely) ordered ones (rearrangement inequality); counted per
+    tie group: the multiset of x values in each y tie group is fixed, arranged freely within the group.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    if n < 2:
+        return np.nan
+    _, x_mult = np.unique(x, return_counts=True)
+    _, y_mult = np.unique(y, return_counts=True)
+    ways = [math.prod(math.factorial(int(c)) for c in x_mult)] * 2
+    for k, xs in enumerate((np.sort(x), np.sort(x)[::-1])):
+        start = 0
+        for size in y_mult:
+            _, inside = np.unique(xs[start:start + size], return_counts=True)
+            ways[k] *= math.factorial(int(size)) // math.prod(math.factorial(int(c)) for c in inside)
+            start += size
+    return min(1.0, 2.0 * min(ways) / math.factorial(n))
+
+
+@functools.lru_cache(maxsize=16)
+def _null_rank_sums(x_ranks: tuple[float, ...], y_ranks: tuple[float, ...]) -> np.ndarray:
+    """Sorted rank sums sum(x_ranks[perm] * y_ranks) over all n! permutations (scipy's exact enumeration).
+
+    Depends only on the two rank multisets, so one enumeration (about 7 s at n = 10) serves every row alike.
+    """
+    ry = np.asarray(y_ranks)
+    res = sps.permutation_test((np.asarray(x_ranks),), lambda a, axis=-1: (a * ry).sum(axis=axis),
+                               permutation_type="pairings", n_resamples=np.inf, vectorized=True)
+    return np.sort(res.null_distribution)
+
+
+def exact_spearman_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided exact permutation p of Spearman's r: 2 min(P(S >= s), P(S <= s)) over all pairings, <= 1."""
+    rx, ry = _ranks2(np.asarray(x, float)), _ranks2(np.asarray(y, float))
+    null = _null_rank_sums(tuple(sorted(rx)), tuple(sorted(ry)))
+    s = float((rx * ry).sum())
+    upper = len(null) - np.searchsorted(null, s, side="left")
+    lower = np.searchsorted(null, s, side="right")
+    return min(1.0, 2.0 * min(upper, lower) / len(null))
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> Correlation:
-    """Spearman r and two-sided p (scipy); NaN with a note when undefined (n < 3, constant input)."""
+    """Spearman r with a two-sided p that is never 0, and the smallest p attainable at this n (and ties).
+
+    p is exact for n <= EXACT_MAX_N; above, scipy's t-approximation floored at the attainable minimum
+    (the approximation reaches 0 at |r| = 1, which no permutation test can). NaN with a note when r is
+    undefined (n < 3, constant input).
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = len(x)
     if n < 3:
@@ -33,20 +104,30 @@ def spearman(x: np.ndarray, y: np.ndarray) -> Correlation:
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         which = "perturbation level" if np.ptp(x) == 0 else "accuracy"
         return Correlation(np.nan, np.nan, n, f"constant {which}: correlation undefined")
-    result = sps.spearmanr(x, y)
-    return Correlation(float(result.statistic), float(result.pvalue), n, "")
+    r = float(sps.spearmanr(x, y).statistic)
+    p_min = attainable_p(x, y)
+    if n <= EXACT_MAX_N:
+        return Correlation(r, exact_spearman_p(x, y), n, "", p_min, "exact")
+    return Correlation(r, max(float(sps.spearmanr(x, y).pvalue), p_min), n, "", p_min, "asymptotic")
+
+
+def strength(r: float) -> str:
+    """The paper's name for the strength of |r| (STRENGTH_BANDS); '' for NaN."""
+    if r is None or np.isnan(r):
+        return ""
+    return next(name for bound, name in STRENGTH_BANDS if abs(r) >= bound)
 
 
 def bootstrap_spearman_ci(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: int,
                           confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of Spearman r over resampled (x, y) pairs, seeded; NaN if undefined.
+    """Percentile bootstrap CI of Spearman r over resampled (x, y) pairs, seeded; NaN if not estimable.
 
-    Resamples where r is undefined (a constant resampled variable) are dropped; if more than half
-    are, the interval is reported as NaN.
+    NaN below MIN_BOOTSTRAP_N points and when r is undefined. Resamples where r is undefined (a constant
+    resampled variable) are dropped; if more than half are, the interval is reported as NaN.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = len(x)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0 or n_resamples < 1:
+    if n < MIN_BOOTSTRAP_N or np.ptp(x) == 0 or np.ptp(y) == 0 or n_resamples < 1:
         return (np.nan, np.nan)
     idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
     rx = sps.rankdata(x[idx], axis=1)
@@ -72,12 +153,27 @@ def mean_variance(y: np.ndarray) -> tuple[float, float]:
 
 
 def holm(pvalues: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values (statsmodels) over the non-NaN entries; NaN stays NaN."""
+    """Holm-adjusted p-values (statsmodels) over the non-NaN entries; NaN stays NaN; never below the raw p."""
     p = np.asarray(pvalues, float)
     out = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        out[ok] = np.maximum(multipletests(p[ok], method="holm")[1], p[ok])
+    return out
+
+
+def holm_attainable(pvalues: np.ndarray, p_min: np.ndarray) -> np.ndarray:
+    """Per entry, the smallest Holm p it can reach: its own p at its attainable minimum, the others as given.
+
+    Holm is monotone in each p, so above alpha no data of that entry can make it significant in this family.
+    NaN where p or p_min is NaN.
+    """
+    p, p_min = np.asarray(pvalues, float), np.asarray(p_min, float)
+    out = np.full_like(p, np.nan)
+    for i in np.flatnonzero(~np.isnan(p) & ~np.isnan(p_min)):
+        best = p.copy()
+        best[i] = p_min[i]
+        out[i] = holm(best)[i]
     return out
 
 

@@ -1,7 +1,9 @@
 """The paper's Tables 2-7 analogues from a per-model summary, and their CSV / Markdown / LaTeX files.
 
 Every p-value column has a Holm-adjusted companion (p_holm) computed over all p-values of the
-same table (one family per table, as the paper reports one table per research question).
+same table (one family per table, as the paper reports one table per research question), and a
+`status` that says whether the row is significant, not significant, or not testable here (its
+smallest attainable Holm p is above alpha, or the statistic is undefined).
 """
 
 from __future__ import annotations
@@ -42,18 +44,43 @@ def _correlation_row(x: np.ndarray, y: np.ndarray, settings: Settings, *seed_par
     lo, hi = st.bootstrap_spearman_ci(x, y, settings.bootstrap_resamples,
                                       derive_seed(settings.seed, *seed_parts), settings.confidence)
     mean, var = st.mean_variance(y)
-    return {"n": corr.n, "r": corr.r, "p": corr.p, "p_holm": np.nan, "ci_low": lo, "ci_high": hi,
-            "mean": mean, "variance_ddof1": var, "note": corr.note}
+    notes = [corr.note] if corr.note else []
+    if not np.isnan(corr.r) and corr.n < st.MIN_BOOTSTRAP_N:
+        notes.append(f"bootstrap interval not estimable at n < {st.MIN_BOOTSTRAP_N}")
+    elif not np.isnan(lo) and lo == hi:
+        notes.append(f"every bootstrap resample gives r = {format_value(lo)}: zero-width interval")
+    return {"n": corr.n, "r": corr.r, "strength": st.strength(corr.r), "p": corr.p, "p_method": corr.method,
+            "p_min": corr.p_min, "ci_low": lo, "ci_high": hi, "mean": mean, "variance_ddof1": var,
+            "note": "; ".join(notes)}
 
 
-def _with_holm(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def test_status(p_holm: float, alpha: float, n: int, note: str = "", p_min: float = np.nan,
+                p_holm_min: float = np.nan) -> str:
+    """'significant' / 'not significant' at alpha on the Holm p, or 'not testable (why)' when the statistic
+    is undefined or even the attainable minimum p cannot reach alpha after Holm."""
+    if np.isnan(p_holm):
+        return f"not testable ({note or 'statistic undefined'})"
+    if not np.isnan(p_holm_min) and p_holm_min >= alpha:
+        return (f"not testable (n={n}, attainable p >= {p_min:.2g}, "
+                f"Holm p >= {p_holm_min:.2g} at alpha = {alpha:g})")
+    return "significant" if p_holm < alpha else "not significant"
+
+
+def _with_holm(rows: list[dict], columns: list[str], alpha: float) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
-    frame["p_holm"] = st.holm(frame["p"].to_numpy())
+    frame["p_holm"] = st.holm(frame["p"].to_numpy(float))
+    if "p_min" in frame:
+        frame["p_holm_min"] = st.holm_attainable(frame["p"].to_numpy(float), frame["p_min"].to_numpy(float))
+    bound = frame["p_holm_min"] if "p_holm_min" in frame else pd.Series(np.nan, index=frame.index)
+    p_min = frame["p_min"] if "p_min" in frame else pd.Series(np.nan, index=frame.index)
+    frame["status"] = [test_status(float(h), alpha, int(n), str(note), float(m), float(b))
+                       for h, n, note, m, b in zip(frame["p_holm"], frame["n"], frame["note"].fillna(""), p_min,
+                                                   bound, strict=True)]
     return frame
 
 
-SPEARMAN_COLUMNS = ["architecture", "testset", "factor", "n", "r", "p", "p_holm", "ci_low", "ci_high",
-                    "mean", "variance_ddof1", "note"]
+SPEARMAN_COLUMNS = ["architecture", "testset", "factor", "n", "r", "strength", "p", "p_method", "p_min", "p_holm",
+                    "p_holm_min", "status", "ci_low", "ci_high", "mean", "variance_ddof1", "note"]
 
 
 def spearman_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
@@ -66,11 +93,11 @@ def spearman_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd
         for testset in metric_columns(group.dropna(axis=1, how="all")):
             row = _correlation_row(x, group[testset].to_numpy(float), settings, series, arch, testset)
             rows.append({"architecture": arch, "testset": testset, "factor": factor, **row})
-    return _with_holm(rows, SPEARMAN_COLUMNS)
+    return _with_holm(rows, SPEARMAN_COLUMNS, settings.alpha)
 
 
-SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_level", "testset", "n", "r", "p",
-                   "p_holm", "ci_low", "ci_high", "mean", "variance_ddof1", "note"]
+SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_level", "testset",
+                   *SPEARMAN_COLUMNS[SPEARMAN_COLUMNS.index("n"):]]
 
 
 def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
@@ -94,21 +121,25 @@ def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
                     row = _correlation_row(levels, seg[testset].to_numpy(float), settings,
                                            series, arch, name, testset)
                 else:
-                    row = {"n": 0, "r": np.nan, "p": np.nan, "ci_low": np.nan, "ci_high": np.nan, "mean": np.nan,
-                           "variance_ddof1": np.nan, "note": "empty segment: the peak is at the last level"}
+                    row = {"n": 0, "r": np.nan, "strength": "", "p": np.nan, "p_method": "", "p_min": np.nan,
+                           "ci_low": np.nan, "ci_high": np.nan, "mean": np.nan, "variance_ddof1": np.nan,
+                           "note": "empty segment: the peak is at the last level"}
                 rows.append({"architecture": arch, "segment": name,
                              "level_min": levels.min() if len(levels) else np.nan,
                              "level_max": levels.max() if len(levels) else np.nan,
                              "peak_level": peak, "testset": testset, **row})
-    return _with_holm(rows, SEGMENT_COLUMNS)
+    return _with_holm(rows, SEGMENT_COLUMNS, settings.alpha)
 
 
-MULTI_COLUMNS = ["architecture", "testset", "factors", "n", "R", "R2", "F", "df_model", "df_resid", "p", "p_holm",
-                 "note"]
+MULTI_COLUMNS = ["architecture", "testset", "factors", "n", "R", "strength", "R2", "F", "df_model", "df_resid",
+                 "p", "p_holm", "status", "note"]
 
 
-def multiple_correlation_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
-    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, with the F-test p."""
+def multiple_correlation_table(summary: pd.DataFrame, series: str, alpha: float = Settings.alpha) -> pd.DataFrame:
+    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, with the F-test p.
+
+    `status` compares the Holm p with alpha (pass the analysis settings' alpha).
+    """
     factors = list(MULTI_FACTOR_SERIES[series])
     data = series_rows(summary, series)
     rows = []
@@ -116,9 +147,9 @@ def multiple_correlation_table(summary: pd.DataFrame, series: str) -> pd.DataFra
         for testset in metric_columns(group.dropna(axis=1, how="all")):
             fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
             rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
-                         "R": fit.r, "R2": fit.r2, "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid,
+                         "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid,
                          "p": fit.p, "note": fit.note})
-    return _with_holm(rows, MULTI_COLUMNS)
+    return _with_holm(rows, MULTI_COLUMNS, alpha)
 
 
 def coefficient_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
@@ -225,10 +256,21 @@ def table_notes(settings: Settings) -> list[str]:
     return [
         "Accuracy of a model on a benchmark is the mean over its perturbation levels; with several seeds, "
         "the mean over seeds.",
-        "r, p: Spearman rank correlation (scipy) between the training perturbation level and accuracy.",
-        f"p_holm: Holm-adjusted p over every p-value of this table; significant at alpha = {settings.alpha}.",
+        "r: Spearman rank correlation (scipy) between the training perturbation level and accuracy; strength: "
+        "the paper's band of |r| (section 2.4: >= 0.95 very high (the paper: 'significant'), >= 0.8 high, "
+        ">= 0.5 moderate, >= 0.3 low, below weak or none).",
+        f"p: two-sided; p_method exact = the permutation distribution over all n! pairings (n <= {st.EXACT_MAX_N}), "
+        "asymptotic = scipy's t-approximation (larger n), floored at p_min. A p is never 0.",
+        "p_min: the smallest p any data with this n (and these ties) can give: 2/n! without ties "
+        "(n = 3: 0.33, n = 4: 0.083, n = 5: 0.017).",
+        f"p_holm: Holm-adjusted p over every p-value of this table; significant at alpha = {settings.alpha}. "
+        "p_holm_min: the Holm p of the row had its p been p_min (the other rows as observed).",
+        "status: significant / not significant on p_holm; 'not testable' when p_holm_min >= alpha (no data of "
+        "this n could be significant in this table) or the statistic is undefined.",
         f"ci_low, ci_high: {settings.confidence:.0%} percentile bootstrap interval of r "
-        f"({settings.bootstrap_resamples} resamples of (level, accuracy) pairs, seed {settings.seed}).",
+        f"({settings.bootstrap_resamples} resamples of (level, accuracy) pairs, seed {settings.seed}); NaN "
+        f"(not estimable) below n = {st.MIN_BOOTSTRAP_N}, where a resample of n points often holds 2 distinct "
+        "points or fewer and the interval collapses to [1, 1] or spans [-1, 1].",
         "mean, variance_ddof1: mean and sample variance (ddof = 1) of accuracy over the models of the series.",
         "NaN: statistic undefined (see note).",
     ]
@@ -238,4 +280,7 @@ def multi_notes(series: str, settings: Settings) -> list[str]:
     factors = " + ".join(MULTI_FACTOR_SERIES[series])
     return [f"R = corr(y, y_hat) of the OLS fit (statsmodels) accuracy ~ {factors} (factor levels as numbers); "
             "p: the fit's F-test.",
-            f"p_holm: Holm-adjusted over this table; significant at alpha = {settings.alpha}."]
+            f"p_holm: Holm-adjusted over this table; status: significant at alpha = {settings.alpha} or not "
+            "(not testable: the fit is undefined, see note).",
+            "strength: the paper's band of R (section 2.4: >= 0.95 very high, >= 0.8 high, >= 0.5 moderate, "
+            ">= 0.3 low, below weak or none)."]
