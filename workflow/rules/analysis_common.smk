@@ -1,4 +1,4 @@
-# Paths of the analysis outputs and the targets the config produces (used by analysis.smk).
+# Output names of the analysis tables and figures, and the analysis targets the config produces.
 from perturbstudy.perturbation.series import SEGMENTED_SERIES, SINGLE_FACTOR_SERIES
 
 ANALYSIS = f"{OUT}/analysis"
@@ -26,24 +26,13 @@ def _figure(stem, caption, subcategory):
     }
 
 
-def _files(stem, kind):
-    exts = ("csv", "md", "tex") if kind == "tables" else ("png", "pdf")
-    return [f"{ANALYSIS}/{kind}/{stem}.{ext}" for ext in exts]
-
-
 def analysis_targets():
     """Every analysis output the config produces (series absent from the config are skipped)."""
-    out = [f"{ANALYSIS}/summary.csv", f"{ANALYSIS}/findings.md", *_files("paper_consistency", "tables"),
-           *_files("accuracy_vs_benchmark_level", "figures")]
-    for s in ANALYSIS_SINGLE:
-        out += [*_files(f"{s}_spearman", "tables"), *_files(f"{s}_accuracy", "figures")]
-    for s in ANALYSIS_SEGMENTED:
-        out += _files(f"{s}_segments", "tables")
+    out = [*rules.analysis_summary.output, *rules.analysis_findings.output, *rules.analysis_level_figure.output]
+    out += expand(rules.analysis_single_factor.output, series=ANALYSIS_SINGLE)
+    out += expand(rules.analysis_segments.output, series=ANALYSIS_SEGMENTED)
     if "rq5_dual" in ANALYSIS_SERIES:
-        out += [*_files("rq5_dual_multiple_correlation", "tables"), *_files("rq5_dual_slopes", "tables"),
-                *_files("rq5_dual_heatmaps", "figures")]
+        out += rules.analysis_dual.output
     if "rq6_four" in ANALYSIS_SERIES:
-        for t in ("multiple_correlation", "slopes", "main_effects", "effect_ranges", "anova"):
-            out += _files(f"rq6_four_{t}", "tables")
-        out += _files("rq6_four_main_effects", "figures")
+        out += rules.analysis_orthogonal.output
     return out

@@ -77,7 +77,7 @@ def all_targets():
 
 
 # Adversarial-training runs (medical.smk): none without a `medical:` section.
-from perturbstudy.robust_training.settings import medical_runs, medical_targets as _medical_targets
+from perturbstudy.robust_training.settings import ABLATION_METHODS, medical_runs
 
 MED = config.get("medical") or {}
 MOUT = f"{OUT}/medical"
@@ -87,7 +87,16 @@ FIRST_SEED = config["seeds"][0]
 
 def medical_targets():
     """Every final output of the medical runs (used by rule all and the provenance summary)."""
-    return _medical_targets(MED, MOUT)
+    if not MED:
+        return []
+    archs, methods = list(MED["architectures"]), MED.get("methods", [])
+    targets = [rules.medical_prepare_data.output.summary, *rules.medical_tables.output,
+               *expand(rules.medical_confusion_figure.output[0], arch=archs)]
+    if sum(m in methods for m in ABLATION_METHODS) > 1:
+        targets += rules.medical_ablation_figure.output
+    if any(m in methods for m in MED.get("gradcam", {}).get("methods", [])):
+        targets += expand(rules.medical_gradcam.output[0], arch=archs)
+    return targets
 
 
 def get_medical_confusions(wildcards):

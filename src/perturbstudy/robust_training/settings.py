@@ -47,18 +47,3 @@ def medical_runs(med: dict[str, Any], seeds: list[int]) -> list[tuple[str, str, 
     """Every (architecture, method, seed) of the medical runs of a `medical` section."""
     methods = (med or {}).get("methods", [])
     return [(a, m, int(s)) for a in (med or {}).get("architectures", {}) for m in methods for s in seeds]
-
-
-def medical_targets(med: dict[str, Any], out: str) -> list[str]:
-    """Every final output of the medical runs under `out` (none without a medical section)."""
-    if not med:
-        return []
-    archs, methods = list(med["architectures"]), med.get("methods", [])
-    targets = [f"{out}/data/splits.json"]
-    targets += [f"{out}/tables/{t}.{ext}" for t in ("table1", "table2", "ablation") for ext in ("csv", "md")]
-    targets += [f"{out}/figures/confusion_{a}.png" for a in archs]
-    if sum(m in methods for m in ABLATION_METHODS) > 1:
-        targets.append(f"{out}/figures/ablation.png")
-    if any(m in methods for m in med.get("gradcam", {}).get("methods", [])):
-        targets += [f"{out}/figures/gradcam_{a}.png" for a in archs]
-    return targets
