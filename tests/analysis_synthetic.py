@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perturbstudy.runtime import derive_seed
+
 FACTORS = ("gaussian", "fgsm", "inverse_fgsm", "imbalance", "label_error")
 BENCH_LEVELS = (1.0, 2.0, 3.0, 4.0)
 ARCHS = ("lenet5", "alexnet8")
@@ -59,7 +61,7 @@ def write_eval_csvs(root: Path, study: str = "synth", seeds: tuple[int, ...] = (
     paths = []
     for arch, series, setid, params in sets if sets is not None else design():
         for seed in seeds:
-            rng = np.random.default_rng(abs(hash((arch, series, setid, seed))) % 2**32)
+            rng = np.random.default_rng(derive_seed("synthetic", arch, series, setid, seed))  # not salted hash()
             rows = []
             levels = {k: params.get(k, 0.0) for k in FACTORS}
             base = dict(model=f"{arch}/{series}/{setid}", architecture=arch, series=series, set=setid, seed=seed)

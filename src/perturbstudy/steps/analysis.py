@@ -74,7 +74,7 @@ def _multi_factor(job: Job) -> None:
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
     name = title(series)
-    tb.write_table(tb.multiple_correlation_table(summary, series), out["correlation"],
+    tb.write_table(tb.multiple_correlation_table(summary, series, settings.alpha), out["correlation"],
                    name + ": multiple correlation", tb.multi_notes(series, settings))
     tb.write_table(tb.coefficient_table(summary, series), out["slopes"], name + ": OLS slopes",
                    ["Accuracy change per unit of each factor's level, from the same OLS fit."])

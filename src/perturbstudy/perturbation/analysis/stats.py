@@ -68,7 +68,7 @@ def attainable_p(x: np.ndarray, y: np.ndarray) -> float:
     return min(1.0, 2.0 * min(ways) / math.factorial(n))
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _null_rank_sums(x_ranks: tuple[float, ...], y_ranks: tuple[float, ...]) -> np.ndarray:
     """Sorted rank sums sum(x_ranks[perm] * y_ranks) over all n! permutations (scipy's exact enumeration).
 
@@ -87,7 +87,7 @@ def exact_spearman_p(x: np.ndarray, y: np.ndarray) -> float:
     s = float((rx * ry).sum())
     upper = len(null) - np.searchsorted(null, s, side="left")
     lower = np.searchsorted(null, s, side="right")
-    return min(1.0, 2.0 * min(upper, lower) / len(null))
+    return min(1.0, 2.0 * float(min(upper, lower)) / len(null))
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> Correlation:

@@ -54,7 +54,7 @@ def _correlation_row(x: np.ndarray, y: np.ndarray, settings: Settings, *seed_par
             "note": "; ".join(notes)}
 
 
-def test_status(p_holm: float, alpha: float, n: int, note: str = "", p_min: float = np.nan,
+def row_status(p_holm: float, alpha: float, n: int, note: str = "", p_min: float = np.nan,
                 p_holm_min: float = np.nan) -> str:
     """'significant' / 'not significant' at alpha on the Holm p, or 'not testable (why)' when the statistic
     is undefined or even the attainable minimum p cannot reach alpha after Holm."""
@@ -73,7 +73,7 @@ def _with_holm(rows: list[dict], columns: list[str], alpha: float) -> pd.DataFra
         frame["p_holm_min"] = st.holm_attainable(frame["p"].to_numpy(float), frame["p_min"].to_numpy(float))
     bound = frame["p_holm_min"] if "p_holm_min" in frame else pd.Series(np.nan, index=frame.index)
     p_min = frame["p_min"] if "p_min" in frame else pd.Series(np.nan, index=frame.index)
-    frame["status"] = [test_status(float(h), alpha, int(n), str(note), float(m), float(b))
+    frame["status"] = [row_status(float(h), alpha, int(n), str(note), float(m), float(b))
                        for h, n, note, m, b in zip(frame["p_holm"], frame["n"], frame["note"].fillna(""), p_min,
                                                    bound, strict=True)]
     return frame
@@ -147,7 +147,8 @@ def multiple_correlation_table(summary: pd.DataFrame, series: str, alpha: float 
         for testset in metric_columns(group.dropna(axis=1, how="all")):
             fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
             rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
-                         "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid,
+                         "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "F": fit.f,
+                         "df_model": fit.df_model, "df_resid": fit.df_resid,
                          "p": fit.p, "note": fit.note})
     return _with_holm(rows, MULTI_COLUMNS, alpha)
 
