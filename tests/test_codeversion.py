@@ -173,3 +173,28 @@ def test_cli_reports_modules_edges_cycles_and_chain(pkg, capsys):
     (pkg / "util.py").write_text("import fakepkg.steps.a\n")
     assert codeversion.main(["--root", str(pkg), "--package", PKG]) == 1
     assert "fakepkg.core.mid <-> fakepkg.steps.a <-> fakepkg.util" in capsys.readouterr().out
+
+
+def test_step_function_version_covers_its_own_function_helpers_and_imports(pkg):
+    (pkg / "steps" / "many.py").write_text(
+        "def _helper():\n    from fakepkg.core import mid\n\n    return mid.g()\n\n\n"
+        "def uses_helper():\n    return _helper()\n\n\n"
+        "def plain():\n    from fakepkg import util\n\n    return util.f()\n")
+
+    def both() -> tuple[str, str]:
+        codeversion.clear_caches()
+        return tuple(codeversion.step_function_version(f"{PKG}.steps.many", name, pkg, PKG)
+                     for name in ("uses_helper", "plain"))
+
+    helper, plain = both()
+    mid = pkg / "core" / "mid.py"
+    mid.write_text(mid.read_text() + "\n\nY = 2\n")  # only the helper's import reaches core.mid
+    assert both()[0] != helper and both()[1] == plain
+    many = pkg / "steps" / "many.py"
+    many.write_text(many.read_text().replace("return util.f()", "return util.f() + 1"))
+    assert both()[1] != plain and both()[0] != helper
+    helper = both()[0]
+    many.write_text(many.read_text().replace("def plain():", 'def plain():\n    """A docstring."""'))
+    assert both()[0] == helper
+    with pytest.raises(ValueError, match="no function"):
+        codeversion.step_function_version(f"{PKG}.steps.many", "missing", pkg, PKG)

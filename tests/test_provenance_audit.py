@@ -158,7 +158,13 @@ def test_audit_reports_missing_and_code_change(study, source, tmp_path):
     src = tmp_path / "src"
     shutil.copytree(source, src)
     assert audit(root, source_root=src).ok
-    (src / "train.py").write_text((src / "train.py").read_text() + "\n# a library change\n")
+    (src / "train.py").write_text((src / "train.py").read_text() + "\n# a comment is no change\n")
+    assert audit(root, source_root=src).ok
+    (src / "train.py").write_text((src / "train.py").read_text() + "\nLIBRARY_CHANGE = 1\n")
+    stale = {f.path for f in audit(root, source_root=src).findings if f.kind == "stale"}
+    assert "models/lenet5/clean/base/seed0/model.pt" in stale, "a step importing train.py is stale"
+    assert "data/splits.json" not in stale, "prepare_data does not import train.py"
+    (src / "errors.py").write_text((src / "errors.py").read_text() + "\nLIBRARY_CHANGE = 1\n")  # every step's
     report = audit(root, source_root=src)
     stale = {f.path for f in report.findings if f.kind == "stale"}
     recorded = {p for r in provenance.load_records(root) for p in r["outputs"]}

@@ -240,8 +240,8 @@ def step_code_version(*modules: str, package_root: Path | None = None, package: 
 @functools.cache
 def step_function_version(module: str, function: str, package_root: Path | None = None,
                           package: str = "perturbstudy") -> str:
-    """The code version of one step function: its module without the other public functions, and every package
-    module reachable from the imports left (module level, its own body, private helpers).
+    """The code version of one step function: its module's top level, the function and the module's functions it
+    calls (transitively), and every package module reachable from the imports in those.
 
     So a step module serving several rules (e.g. every analysis rule) reruns only the rules whose code changed.
     """
@@ -254,8 +254,14 @@ def step_function_version(module: str, function: str, package_root: Path | None 
     body = _tree(source, str(path)).body
     if not any(isinstance(n, ast.FunctionDef) and n.name == function for n in body):
         raise ValueError(f"{path}: no function {function!r}; a rule's step is the function named after the rule")
-    keep = [n for n in body if not (isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
-                                    and n.name != function)]
+    functions = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
+    used, todo = {function}, [functions[function]]
+    while todo:  # the private helpers the step calls, transitively
+        for node in ast.walk(todo.pop()):
+            if isinstance(node, ast.Name) and node.id in functions and node.id not in used:
+                used.add(node.id)
+                todo.append(functions[node.id])
+    keep = [n for n in body if not isinstance(n, ast.FunctionDef) or n.name in used]
     imports: list[_Import] = []
     for node in _statements(keep):
         if isinstance(node, ast.Import):
