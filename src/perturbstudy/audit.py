@@ -64,6 +64,9 @@ class Lineage:
         self.records = load_records(self.root)
         self.source_root = Path(source_root) if source_root is not None else None
         self.config = config
+        from .codeversion import clear_caches
+
+        clear_caches()  # read the package as it is now, not as an earlier audit in this process saw it
         self.producer: dict[str, dict[str, Any]] = {}
         for record in sorted(self.records, key=lambda r: r.get("end", "")):
             for path in record["outputs"]:
