@@ -36,8 +36,8 @@ class Files(dict):
     def optional(self, name: str) -> str | None:
         """A named input that a rule gives only sometimes (an empty list otherwise): its path, or None."""
         value = self.get(name)
-        if isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and not isinstance(value, str)):
-            return str(value[0]) if len(value) else None
+        if isinstance(value, (list, tuple)):
+            return str(value[0]) if value else None
         return None if value is None else str(value)
 
 
@@ -53,9 +53,9 @@ class Job:
 
 
 def _files(namedlist: Any) -> Files:
-    named = {k: (list(v) if not isinstance(v, str) else v) for k, v in namedlist.items()}
-    return Files({k: (str(v) if isinstance(v, str) else [str(x) for x in v]) for k, v in named.items()},
-                 [str(f) for f in namedlist])
+    """A snakemake Namedlist as Files: a name holds a path, or a list of paths (an input function's list)."""
+    named = {k: str(v) if isinstance(v, str) else [str(x) for x in v] for k, v in namedlist.items()}
+    return Files(named, [str(f) for f in namedlist])
 
 
 def job_of(snakemake: Any) -> Job:
