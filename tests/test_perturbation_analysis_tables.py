@@ -188,3 +188,14 @@ def test_findings_report_all_six_with_verdicts_and_errata(summary: pd.DataFrame)
     assert "p = 3.347 is not a probability" in text and "## Finding #6" in text
     missing = findings.evaluate_findings(summary[summary["series"] != "rq5_dual"], SETTINGS, findings.Thresholds())
     assert missing[4].verdict.startswith("inconclusive") and not missing[4].claims
+
+
+def test_exclusion_notes_state_each_excluding_level_per_architecture() -> None:
+    curves = pd.DataFrame({
+        "architecture": ["lenet5"] * 4 + ["alexnet8"] * 2, "testset": ["fgsm_benchmark"] * 6,
+        "level": [1.0, 2.0, 2.0, 3.0, 1.0, 2.0], "excluded": [0.0, 12.0, 15.0, 40.0, 0.0, 0.0],
+        "n_test": [100.0] * 6})
+    notes = tables.exclusion_notes(curves)
+    assert len(notes) == 1 and notes[0].startswith("FGSM benchmark (MNIST-A), lenet5:")
+    assert "L2 = 2: 12-15 of 100; L2 = 3: 40 of 100" in notes[0] and "L2 = 1" not in notes[0]
+    assert tables.exclusion_notes(curves[curves["architecture"] == "alexnet8"]) == []

@@ -29,6 +29,7 @@ rule analysis_summary:
 rule analysis_single_factor:
     input:
         summary=rules.analysis_summary.output.summary,
+        levels=rules.analysis_summary.output.levels,
     output:
         **_table("{series}_spearman", "spearman", "{series}"),
         **_figure("{series}_accuracy", "series_figure", "{series}"),
@@ -54,6 +55,7 @@ rule analysis_single_factor:
 rule analysis_segments:
     input:
         summary=rules.analysis_summary.output.summary,
+        levels=rules.analysis_summary.output.levels,
     output:
         **_table("{series}_segments", "segments", "{series}"),
     wildcard_constraints:

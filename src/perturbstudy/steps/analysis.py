@@ -36,14 +36,14 @@ def analysis_single_factor(job: Job) -> None:
     """Spearman table (Tables 2, 4, 5 analogue) and accuracy-vs-level figure of a single-factor series."""
     from ..perturbation.analysis import figures as fg
     from ..perturbation.analysis import tables as tb
-    from ..perturbation.analysis.io import read_summary, series_rows
+    from ..perturbation.analysis.io import read_level_curves, read_summary, series_rows
     from ..perturbation.series import SINGLE_FACTOR_SERIES, title
 
     series = job.params["series"]
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
-    tb.write_table(tb.spearman_table(summary, series, settings), _stem(job.output.csv), title(series),
-                   tb.table_notes(settings))
+    notes = [*tb.table_notes(settings), *tb.exclusion_notes(read_level_curves(job.input.levels))]
+    tb.write_table(tb.spearman_table(summary, series, settings), _stem(job.output.csv), title(series), notes)
     fg.series_figure(series_rows(summary, series), SINGLE_FACTOR_SERIES[series], _stem(job.output.png),
                      title(series))
 
@@ -51,14 +51,15 @@ def analysis_single_factor(job: Job) -> None:
 def analysis_segments(job: Job) -> None:
     """Table 3 analogue: the series split at its FGSM-benchmark peak per architecture."""
     from ..perturbation.analysis import tables as tb
-    from ..perturbation.analysis.io import read_summary
+    from ..perturbation.analysis.io import read_level_curves, read_summary
     from ..perturbation.series import title
 
     series = job.params["series"]
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
     notes = ["Segment I: levels up to and including the FGSM-benchmark accuracy peak (found from the data per "
-             "architecture); segment II: the levels after it.", *tb.table_notes(settings)]
+             "architecture); segment II: the levels after it.", *tb.table_notes(settings),
+             *tb.exclusion_notes(read_level_curves(job.input.levels))]
     tb.write_table(tb.segments_table(summary, series, settings), _stem(job.output.csv),
                    title(series) + ", two segments", notes)
 

@@ -1,6 +1,7 @@
 """Figures 2-6 analogues (matplotlib Agg + seaborn), each saved as PNG and PDF.
 
-Sized for a paper page (7 in wide), 8-pt text, labelled axes and legends.
+Sized for a paper page (7 in wide), 8-pt text, labelled axes and legends. Each `plot_*` function returns
+the unsaved Figure (so a test can read back the values it plots); its writer saves and closes it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def _line_style(testset: str) -> dict:
 
 
 def series_figure(data: pd.DataFrame, factor: str, stem: str | Path, title: str) -> list[Path]:
+    """Figures 2-5 (`plot_series`) saved as stem.png and stem.pdf."""
+    with plt.rc_context(STYLE):
+        return save_figure(plot_series(data, factor, title), stem)
+
+
+def plot_series(data: pd.DataFrame, factor: str, title: str) -> plt.Figure:
     """Figures 2-5: accuracy on every test set against the training perturbation level, one panel per arch."""
     archs = list(dict.fromkeys(data["architecture"]))
     with plt.rc_context(STYLE):
@@ -71,10 +78,16 @@ def series_figure(data: pd.DataFrame, factor: str, stem: str | Path, title: str)
         fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.12), frameon=False)
         fig.suptitle(title)
         fig.tight_layout()
-        return save_figure(fig, stem)
+        return fig
 
 
 def dual_heatmaps(data: pd.DataFrame, stem: str | Path, title: str) -> list[Path]:
+    """Figure 6 (`plot_dual_heatmaps`) saved as stem.png and stem.pdf."""
+    with plt.rc_context(STYLE):
+        return save_figure(plot_dual_heatmaps(data, title), stem)
+
+
+def plot_dual_heatmaps(data: pd.DataFrame, title: str) -> plt.Figure:
     """Figure 6: accuracy heatmaps over the (FGSM level, Gaussian level) grid; rows arch, columns test set."""
     archs = list(dict.fromkeys(data["architecture"]))
     testsets = metric_columns(data.dropna(axis=1, how="all"))
@@ -94,10 +107,16 @@ def dual_heatmaps(data: pd.DataFrame, stem: str | Path, title: str) -> list[Path
                 ax.set_ylabel("Gaussian level (L2)" if j == 0 else "")
         fig.suptitle(title)
         fig.tight_layout()
-        return save_figure(fig, stem)
+        return fig
 
 
 def main_effects_figure(effects: pd.DataFrame, stem: str | Path, title: str) -> list[Path]:
+    """The main-effect plots (`plot_main_effects`) saved as stem.png and stem.pdf."""
+    with plt.rc_context(STYLE):
+        return save_figure(plot_main_effects(effects, title), stem)
+
+
+def plot_main_effects(effects: pd.DataFrame, title: str) -> plt.Figure:
     """Main-effect plots of the orthogonal design: mean accuracy per factor level; rows arch, columns factor."""
     archs = list(dict.fromkeys(effects["architecture"]))
     factors = list(dict.fromkeys(effects["factor"]))
@@ -119,10 +138,16 @@ def main_effects_figure(effects: pd.DataFrame, stem: str | Path, title: str) -> 
         fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.1), frameon=False)
         fig.suptitle(title)
         fig.tight_layout()
-        return save_figure(fig, stem)
+        return fig
 
 
 def level_curve_figure(curves: pd.DataFrame, stem: str | Path, title: str) -> list[Path]:
+    """The accuracy-vs-benchmark-level figure (`plot_level_curves`) saved as stem.png and stem.pdf."""
+    with plt.rc_context(STYLE):
+        return save_figure(plot_level_curves(curves, title), stem)
+
+
+def plot_level_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
     """Accuracy against benchmark level for chosen models; rows arch, columns benchmark; one line per model.
 
     `curves` columns: architecture, model (legend label), testset, level, accuracy.
@@ -156,4 +181,4 @@ def level_curve_figure(curves: pd.DataFrame, stem: str | Path, title: str) -> li
         fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.12), frameon=False)
         fig.suptitle(title)
         fig.tight_layout()
-        return save_figure(fig, stem)
+        return fig

@@ -3,7 +3,8 @@
 An evaluation CSV has one row per (test set, benchmark level). The benchmark number the paper
 reports (its single MNIST-C / MNIST-A value) is the mean accuracy over the levels, which we
 compute here from the per-level rows; any pre-computed mean rows (a non-numeric
-benchmark_level such as "mean") are ignored, so the result does not depend on them.
+benchmark_level such as "mean") are ignored, so the result does not depend on them. A level that
+keeps no image (n = 0) has no accuracy (NaN) and is left out of that mean, as the evaluation does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from ..series import FACTORS
 from . import CLEAN_SERIES, SINGLE_FACTOR_SERIES
 
 KEY_COLUMNS = ("architecture", "series", "set")
-REQUIRED_COLUMNS = ("architecture", "series", "set", "seed", "testset", "benchmark_level", "accuracy", *FACTORS)
+REQUIRED_COLUMNS = ("architecture", "series", "set", "seed", "testset", "benchmark_level", "accuracy", "n",
+                    *FACTORS)
 # Test sets in the order tables show them; others found in the data follow in sorted order.
 TESTSET_ORDER = ("train", "test", "gaussian_benchmark", "fgsm_benchmark", "whitebox_fgsm", "whitebox_pgd_l2")
+# Test sets built by the equal-L2 construction: a level keeps only the test images it can reach.
+EQUAL_L2_TESTSETS = ("gaussian_benchmark", "fgsm_benchmark", "whitebox_fgsm")
 TESTSET_LABELS = {
     "train": "Train",
     "test": "Clean test",
@@ -54,10 +58,10 @@ def read_evaluations(paths: Iterable[str | Path]) -> pd.DataFrame:
     data = pd.concat(frames, ignore_index=True)
     data["set"] = data["set"].astype(str)
     data["level"] = pd.to_numeric(data["benchmark_level"], errors="coerce")
-    bad = data["accuracy"].isna() | (data["accuracy"] < 0) | (data["accuracy"] > 1)
+    bad = (data["accuracy"].isna() & (data["n"] != 0)) | (data["accuracy"] < 0) | (data["accuracy"] > 1)
     if bad.any():
         row = data[bad].iloc[0]
-        raise DataError(f"accuracy must lie in [0, 1]; got {row['accuracy']!r} for "
+        raise DataError(f"accuracy must lie in [0, 1] (NaN only where n = 0); got {row['accuracy']!r} for "
                         f"{row['architecture']}/{row['series']}/{row['set']} seed {row['seed']} ({row['testset']})")
     return data
 
@@ -86,10 +90,24 @@ def summarize(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def level_curves(data: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy per benchmark level (mean over seeds): architecture, series, set, testset, level, accuracy."""
+    """Per benchmark level, mean over seeds: accuracy, n (images evaluated), n_test and excluded.
+
+    excluded = clean test images (the `test` row's n) - n on the equal-L2 test sets, whose levels keep
+    only the samples they can reach; white-box PGD runs on a chosen subset, so its excluded is NaN.
+    """
+    keys = [*KEY_COLUMNS, "seed"]
+    test = data[data["testset"] == "test"].groupby(keys)["n"].max().rename("n_test")
     rows = data[data["level"].notna() & ~data["testset"].isin(["train", "test"])]
-    per_seed = rows.groupby([*KEY_COLUMNS, "seed", "testset", "level"])["accuracy"].mean().reset_index()
-    return per_seed.groupby([*KEY_COLUMNS, "testset", "level"])["accuracy"].mean().reset_index()
+    per_seed = rows.groupby([*keys, "testset", "level"]).agg(accuracy=("accuracy", "mean"), n=("n", "mean"))
+    per_seed = per_seed.reset_index().join(test, on=keys)
+    if per_seed["n_test"].isna().any():
+        row = per_seed[per_seed["n_test"].isna()].iloc[0]
+        raise DataError(f"{row['architecture']}/{row['series']}/{row['set']} seed {row['seed']}: no 'test' row, so "
+                        "the benchmark exclusions (test images - n) are unknown; re-run its evaluation rule.")
+    equal_l2 = per_seed["testset"].isin(EQUAL_L2_TESTSETS)
+    per_seed["excluded"] = (per_seed["n_test"] - per_seed["n"]).where(equal_l2)
+    columns = {"accuracy": "mean", "n": "mean", "n_test": "mean", "excluded": "mean"}
+    return per_seed.groupby([*KEY_COLUMNS, "testset", "level"]).agg(columns).reset_index()
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:

@@ -19,7 +19,7 @@ from ...artifacts import atomic_write, write_csv
 from ...runtime import derive_seed
 from . import MULTI_FACTOR_SERIES, SINGLE_FACTOR_SERIES
 from . import stats as st
-from .io import metric_columns, series_rows
+from .io import TESTSET_LABELS, metric_columns, series_rows
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,28 @@ def table_notes(settings: Settings) -> list[str]:
         "mean, variance_ddof1: mean and sample variance (ddof = 1) of accuracy over the models of the series.",
         "NaN: statistic undefined (see note).",
     ]
+
+
+def _count(values: pd.Series) -> str:
+    lo, hi = float(values.min()), float(values.max())
+    return format_value(lo) if lo == hi else f"{format_value(lo)}-{format_value(hi)}"
+
+
+def exclusion_notes(curves: pd.DataFrame, testset: str = "fgsm_benchmark") -> list[str]:
+    """One note per architecture whose `testset` levels exclude samples (from `io.level_curves`): the images
+    excluded at each such level; none when every level keeps every image. A range spans the models."""
+    notes = []
+    part = curves[curves["testset"] == testset]
+    for arch, group in part.groupby("architecture", sort=False):
+        hit = group[group["excluded"] > 0]
+        if hit.empty:
+            continue
+        levels = "; ".join(f"L2 = {format_value(float(level))}: {_count(rows['excluded'])} of "
+                           f"{_count(rows['n_test'])}" for level, rows in hit.groupby("level"))
+        notes.append(f"{TESTSET_LABELS.get(testset, testset)}, {arch}: test images a level cannot reach are "
+                     f"excluded there ({levels}); each level's accuracy is over the images it keeps, and the "
+                     "benchmark accuracy is the unweighted mean over levels (benchmark_levels.csv: n, excluded).")
+    return notes
 
 
 def multi_notes(series: str, settings: Settings) -> list[str]:
