@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STRUCTURAL = ("study", "seeds", "architectures", "series.*.architectures", "series.*.levels", "series.*.*_levels",
               "medical.architectures", "medical.methods", "medical.ablation_architectures", "medical.gradcam.methods",
               "dataset.name", "medical.dataset.name", "medical.dataset.classes", "threads", "gpus_per_training",
-              "medical.gpus", "medical.table2_attack")
+              "medical.gpus")
 
 
 def jobs(configfile: Path, workdir: Path = ROOT) -> list[tuple[str, dict[str, str]]]:

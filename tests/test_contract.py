@@ -21,6 +21,7 @@ EXPLICIT = {
     "dataset.test_per_class": 50,
     "dataset.val_per_class": 20,
     "medical.training.dpaat.sync_form": "literal",
+    "medical.table2_attack": "FGSM",
 }
 
 

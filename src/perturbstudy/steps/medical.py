@@ -9,12 +9,11 @@ from ..smk import Job
 
 
 def medical_prepare_data(job: Job) -> None:
-    """The adversarial-training runs' own splits (e.g. 3 DermaMNIST classes, 800 / 299 per class)."""
-    from ..data import build_splits, save_splits
+    """The adversarial-training runs' own splits (e.g. 3 DermaMNIST classes, 800 / 299 per class): the same step
+    as the study's prepare_data, on the `medical.dataset` section its params carry."""
+    from .data import prepare_data
 
-    p = job.params
-    save_splits(build_splits(p["dataset"], p["data_seed"]), job.output.splits, job.output.summary,
-                p["dataset"]["name"])
+    prepare_data(job)
 
 
 def medical_train(job: Job) -> None:
