@@ -16,6 +16,7 @@ def evaluate(job: Job) -> None:
     from ..data import load_splits
     from ..equal_l2.benchmarks import load_benchmark
     from ..perturbation.evaluation import EvalSettings, evaluate_model, sanity_flags
+    from ..perturbation.imbalance import measured_imbalance
     from ..perturbation.series import FACTORS
     from ..perturbation.trainsets import training_pool
     from ..runtime import configure
@@ -33,8 +34,11 @@ def evaluate(job: Job) -> None:
     labels = {"model": f"{p['arch']}/{p['series']}/{p['setid']}/seed{p['seed']}", "architecture": p["arch"],
               "series": p["series"], "set": p["setid"], "seed": int(p["seed"])}
     frame = pd.concat([pd.DataFrame([labels] * len(frame)), frame], axis=1)
+    factors = dict(p["factors"])
+    if p["series"] == "clean":  # the clean set sits at its own measured imbalance (RQ3's clean point)
+        factors["imbalance"] = measured_imbalance(train_pool.labels, len(splits.class_names))
     for factor in FACTORS:  # the analysis columns, in their fixed order
-        frame[factor] = float(p["factors"][factor])
+        frame[factor] = float(factors[factor])
     flags = sanity_flags(frame, grad_stats, p["series"] == "clean", settings)
     flags.update(labels)
     print(f"{labels['model']}: evaluated in {time.perf_counter() - start:.1f} s; "
