@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -59,13 +60,19 @@ def test_analysis_rules_and_report_build(tmp_path: Path) -> None:
     run = snakemake(tmp_path, configfile)
     assert run.returncode == 0, run.stderr[-4000:]
     out = tmp_path / "results" / "synth_wf" / "analysis"
-    for stem in ("rq1_gaussian_spearman", "rq2_fgsm_segments", "rq5_dual_multiple_correlation", "rq6_four_anova",
-                 "rq6_four_main_effects", "paper_consistency"):
+    for stem in ("rq1_gaussian_spearman", "rq1_gaussian_levels", "rq2_fgsm_segments", "rq5_dual_multiple_correlation",
+                 "rq6_four_anova", "rq6_four_main_effects", "paper_consistency"):
         for ext in ("csv", "md", "tex"):
             assert (out / "tables" / f"{stem}.{ext}").stat().st_size > 0, stem
     for stem in ("rq1_gaussian_accuracy", "rq5_dual_heatmaps", "rq6_four_main_effects", "accuracy_vs_benchmark_level"):
         assert (out / "figures" / f"{stem}.png").stat().st_size > 5000
         assert (out / "figures" / f"{stem}.pdf").read_bytes()[:4] == b"%PDF"
+    per_seed = pd.read_csv(out / "summary_seeds.csv")  # one seed: one row per model, the summary's accuracies
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(per_seed) == len(summary) and (per_seed["seed"] == 0).all() and (summary["n_seeds"] == 1).all()
+    for stem in ("rq1_gaussian_spearman", "rq1_gaussian_levels", "rq2_fgsm_segments"):
+        assert "one seed: no interval across seeds" in (out / "tables" / f"{stem}.md").read_text(), stem
+    assert set(pd.read_csv(out / "tables" / "rq1_gaussian_spearman.csv")["ci_method"]) == {"levels (one seed)"}
     findings = (out / "findings.md").read_text()
     assert all(f"## Finding #{i}" in findings for i in range(1, 7))
     report = tmp_path / "report.html"

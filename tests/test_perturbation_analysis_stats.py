@@ -135,13 +135,71 @@ def test_peaked_series_splits_at_its_peak() -> None:
     assert set(levels[first]) == {0.0, 1.0, 2.0, 3.0} and set(levels[~first]) == {4.0, 5.0, 6.0}
 
 
-def test_exact_linear_response_gives_r_one_and_tiny_p() -> None:
+def test_exact_fit_gives_r_one_and_an_undefined_f_test_not_p_zero() -> None:
     rng = np.random.default_rng(1)
     x = pd.DataFrame({"a": rng.uniform(0, 1, 20), "b": rng.uniform(0, 1, 20)})
     y = 0.3 + 0.2 * x["a"] - 0.1 * x["b"]
     fit = st.multiple_correlation(x, y.to_numpy())
-    assert fit.r == pytest.approx(1.0) and fit.p < 1e-10
+    assert fit.r == pytest.approx(1.0) and np.isnan(fit.f) and np.isnan(fit.p)
+    assert fit.note == "exact fit (no residual variance): F-test undefined"
     assert fit.coefficients["a"] == pytest.approx(0.2) and fit.coefficients["b"] == pytest.approx(-0.1)
+    assert fit.tests["a"].slope == pytest.approx(0.2) and np.isnan(fit.tests["a"].p)
+    assert all(np.isnan(v) for t in fit.tests.values() for v in t[1:])
+
+
+def test_an_underflowed_p_is_floored_at_the_smallest_double_never_zero() -> None:
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame({"a": rng.uniform(0, 1, 200), "b": rng.uniform(0, 1, 200)})
+    y = (x["a"] + 1e-5 * rng.normal(size=200)).to_numpy()
+    fit = st.multiple_correlation(x, y)
+    assert sps.f.sf(fit.f, 2, 197) == 0.0  # F ~ 1e10 on (2, 197) df: its tail underflows in float64
+    assert fit.note == "" and fit.p == np.nextafter(0.0, 1.0) and fit.tests["a"].p == np.nextafter(0.0, 1.0)
+    assert 0.01 < fit.tests["b"].p < 1
+
+
+def test_coefficient_tests_match_a_hand_least_squares_t_test() -> None:
+    rng = np.random.default_rng(4)
+    g, f = np.meshgrid(np.arange(4.0), np.arange(3.0))
+    x = pd.DataFrame({"g": g.ravel(), "f": 2.0 * f.ravel()})
+    y = 0.5 + 0.03 * x["g"] - 0.02 * x["f"] + rng.normal(0, 0.02, 12)
+    fit = st.multiple_correlation(x, y.to_numpy(), confidence=0.9)
+    design = np.column_stack([np.ones(12), x])
+    beta, ssr = np.linalg.lstsq(design, y, rcond=None)[:2]
+    se = np.sqrt(ssr[0] / 9 * np.diag(np.linalg.inv(design.T @ design)))
+    t = beta / se
+    for i, name in enumerate(("g", "f"), start=1):
+        test = fit.tests[name]
+        assert test.slope == pytest.approx(beta[i]) and test.se == pytest.approx(se[i])
+        assert test.t == pytest.approx(t[i]) and test.p == pytest.approx(2 * sps.t.sf(abs(t[i]), 9))
+        half = sps.t.ppf(0.95, 9) * se[i]
+        assert (test.ci_low, test.ci_high) == pytest.approx((beta[i] - half, beta[i] + half))
+    assert fit.df_resid == 9
+
+
+def test_a_real_effect_is_significant_and_a_null_factor_is_not() -> None:
+    rng = np.random.default_rng(5)
+    g, f = np.meshgrid(np.arange(6.0), np.arange(6.0))
+    x = pd.DataFrame({"real": g.ravel(), "null": f.ravel()})
+    y = 0.4 + 0.05 * x["real"] + rng.normal(0, 0.05, 36)
+    fit = st.multiple_correlation(x, y.to_numpy())
+    assert fit.tests["real"].p < 1e-6 and fit.tests["real"].ci_low > 0
+    assert fit.tests["null"].p > 0.05 and fit.tests["null"].ci_low < 0 < fit.tests["null"].ci_high
+    assert fit.p < 1e-6  # the joint F-test alone cannot say which factor carries the effect
+
+
+def test_bootstrap_interval_of_r_brackets_r_is_seeded_and_nan_for_few_runs() -> None:
+    rng = np.random.default_rng(6)
+    g, f = np.meshgrid(np.arange(6.0), np.arange(6.0))
+    x = pd.DataFrame({"g": g.ravel(), "f": f.ravel()})
+    y = (0.4 + 0.03 * x["g"] - 0.02 * x["f"] + rng.normal(0, 0.05, 36)).to_numpy()
+    r = st.multiple_correlation(x, y).r
+    lo, hi = st.bootstrap_multiple_correlation_ci(x, y, 2000, seed=7)
+    assert 0 < lo < r < hi <= 1
+    assert st.bootstrap_multiple_correlation_ci(x, y, 2000, seed=7) == (lo, hi)
+    assert st.bootstrap_multiple_correlation_ci(x, y, 2000, seed=8) != (lo, hi)
+    few = st.MIN_BOOTSTRAP_N - 1
+    assert np.isnan(st.bootstrap_multiple_correlation_ci(x[:few], y[:few], 2000, seed=7)).all()
+    assert np.isnan(st.bootstrap_multiple_correlation_ci(x, np.ones(36), 2000, seed=7)).all()
 
 
 def test_multiple_correlation_matches_numpy_least_squares() -> None:
@@ -168,3 +226,98 @@ def test_main_effects_and_anova_recover_an_additive_l25_design() -> None:
     table = st.anova(runs, list("abcd"), "y").set_index("term")
     assert table.loc["Residual", "df"] == 8 and table.loc["a", "df"] == 4
     assert table.loc["a", "p"] < 1e-6 and table.loc["d", "p"] > 0.01
+
+
+def l9() -> list[tuple[int, int, int, int]]:
+    """An L9(3^4) orthogonal array: columns a, b, a+b, a+2b (mod 3)."""
+    return [(a, b, (a + b) % 3, (a + 2 * b) % 3) for a in range(3) for b in range(3)]
+
+
+def test_main_effect_intervals_equal_mean_plus_minus_t_sqrt_mse_over_n_on_l25() -> None:
+    runs = pd.DataFrame(l25(), columns=list("abcd")).astype(float)
+    rng = np.random.default_rng(9)
+    runs["y"] = 0.1 * runs["a"] - 0.05 * runs["c"] + rng.normal(0, 0.05, 25)
+    effects = st.main_effects(runs, list("abcd"), "y", confidence=0.9)
+    assert list(effects.columns[:4]) == ["factor", "level", "mean", "n"]
+    # by hand: the additive fit of an orthogonal array is the grand mean plus each factor's level-mean deviation
+    grand = runs["y"].mean()
+    fitted = grand + sum(runs.groupby(f)["y"].transform("mean") - grand for f in "abcd")
+    df_resid = 25 - 1 - 4 * 4
+    mse = ((runs["y"] - fitted) ** 2).sum() / df_resid
+    half = sps.t.ppf(0.95, df_resid) * np.sqrt(mse / 5)
+    np.testing.assert_allclose(effects["se"], np.sqrt(mse / 5))
+    np.testing.assert_allclose(effects["ci_low"], effects["mean"] - half)
+    np.testing.assert_allclose(effects["ci_high"], effects["mean"] + half)
+    assert (effects["note"] == "").all()
+
+
+def test_main_effect_intervals_are_nan_without_residual_degrees_of_freedom() -> None:
+    runs = pd.DataFrame(l9(), columns=list("abcd")).astype(float)
+    runs["y"] = np.random.default_rng(10).normal(0, 1, 9)
+    effects = st.main_effects(runs, list("abcd"), "y")  # 9 runs, 4 factors x 2 df: saturated
+    assert effects[["se", "ci_low", "ci_high"]].isna().all().all() and effects["mean"].notna().all()
+    assert (effects["note"] == "no residual degrees of freedom").all()
+    three = st.main_effects(runs, list("abc"), "y")  # one factor fewer leaves 2 residual df
+    assert three[["se", "ci_low", "ci_high"]].notna().all().all()
+
+
+def test_t_interval_across_seeds_equals_a_hand_computation() -> None:
+    n, mean, sd, lo, hi = st.replicate_interval(np.array([0.5, 0.7, 0.9, np.nan]))  # NaN: a seed without a value
+    half = 4.302652729749464 * 0.2 / math.sqrt(3)  # t(0.975, df 2) from tables, sd = 0.2
+    assert n == 3 and mean == pytest.approx(0.7) and sd == pytest.approx(0.2)
+    assert (lo, hi) == pytest.approx((0.7 - half, 0.7 + half))
+    lo90, hi90 = st.t_interval(0.7, 0.2, 3, confidence=0.9)
+    assert hi90 - lo90 == pytest.approx(2 * 2.919985580355516 * 0.2 / math.sqrt(3))  # t(0.95, df 2)
+    one = st.replicate_interval(np.array([0.4]))
+    assert one[:2] == (1, 0.4) and all(np.isnan(one[2:]))  # one seed: no spread, no interval
+    low, high = st.t_interval(np.array([0.5, 0.5]), np.array([0.1, np.nan]), np.array([4, 1]))
+    assert low[0] == pytest.approx(0.5 - 3.182446305284263 * 0.05) and np.isnan(low[1]) and np.isnan(high[1])
+
+
+SEED_GROUPS = [np.array([0.4, 0.3]), np.array([0.3, 1.0]), np.array([1.0, 0.1]), np.array([0.3, 0.7])]
+
+
+def test_seed_bootstrap_interval_equals_the_enumerated_distribution() -> None:
+    """2 seeds at 4 levels: a level's resampled mean is a, (a+b)/2, (a+b)/2 or b, so the 4^4 equally likely
+    resamples give the exact distribution of r; a large bootstrap's percentiles hit its quantiles."""
+    x = np.arange(4.0)
+    options = [[(g[i] + g[j]) / 2 for i in range(2) for j in range(2)] for g in SEED_GROUPS]
+    r = np.array([sps.spearmanr(x, means).statistic for means in itertools.product(*options)])
+    values, counts = np.unique(np.round(r, 12), return_counts=True)
+    cdf = np.concatenate([[0.0], np.cumsum(counts) / len(r)])  # cdf[k] = P(r <= values[k - 1])
+    lo_i, hi_i = np.searchsorted(cdf, 0.025), np.searchsorted(cdf, 0.975)
+    # the quantiles sit well inside their atoms (12 sd of a 20000-resample ECDF), and neither is an end of
+    # the support, which any resampling would reach
+    assert min(cdf[lo_i] - 0.025, 0.025 - cdf[lo_i - 1], cdf[hi_i] - 0.975, 0.975 - cdf[hi_i - 1]) > 0.013
+    assert 1 < lo_i and hi_i < len(values)
+    lo, hi = st.seed_bootstrap_spearman_ci(x, SEED_GROUPS, 20000, seed=7)
+    assert (lo, hi) == pytest.approx((values[lo_i - 1], values[hi_i - 1]))
+    assert (lo, hi) == pytest.approx((-0.6, 0.8))
+    r_means = sps.spearmanr(x, [g.mean() for g in SEED_GROUPS]).statistic
+    assert lo < r_means < hi
+
+
+def test_seed_bootstrap_is_seeded_brackets_r_and_shrinks_with_the_seed_noise() -> None:
+    x = np.arange(8.0)
+    truth = 0.5 + 0.02 * x + 0.015 * (-1.0) ** x  # rising, with a zigzag so r < 1
+    z = np.random.default_rng(4).standard_normal((8, 3))
+    widths = []
+    for noise in (0.04, 0.01, 0.0025):
+        groups = list(truth[:, None] + noise * z)
+        lo, hi = st.seed_bootstrap_spearman_ci(x, groups, 2000, seed=1)
+        assert (lo, hi) == st.seed_bootstrap_spearman_ci(x, groups, 2000, seed=1)
+        r = sps.spearmanr(x, [g.mean() for g in groups]).statistic
+        assert lo - 1e-12 <= r <= hi + 1e-12 and -1 <= lo and hi <= 1
+        widths.append(hi - lo)
+    assert widths[0] > widths[1] > widths[2] >= 0 and widths[0] > 0.2
+    assert st.seed_bootstrap_spearman_ci(x, list(truth[:, None] + 0.04 * z), 2000, seed=2) != (lo, hi)
+
+
+def test_seed_bootstrap_needs_two_seeds_at_every_level_and_a_defined_r() -> None:
+    x = np.arange(4.0)
+    assert all(np.isnan(st.seed_bootstrap_spearman_ci(x, [*SEED_GROUPS[:3], np.array([0.5, np.nan])], 100, 0)))
+    assert all(np.isnan(st.seed_bootstrap_spearman_ci(x[:2], SEED_GROUPS[:2], 100, 0)))
+    flat = [np.array([0.5, 0.4]), np.array([0.4, 0.5])] * 2  # equal means: r undefined
+    assert all(np.isnan(st.seed_bootstrap_spearman_ci(x, flat, 100, 0)))
+    with pytest.raises(ValueError, match="4 levels but 3 groups"):
+        st.seed_bootstrap_spearman_ci(x, SEED_GROUPS[:3], 100, 0)

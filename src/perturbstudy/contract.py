@@ -93,11 +93,11 @@ analysis_segments = analysis_single_factor
 
 
 def analysis_dual(config: Config, wc: Wildcards) -> dict[str, Any]:
-    return {"series": "rq5_dual", "stats": _pick(config["analysis"], ("alpha",))}
+    return {"series": "rq5_dual", "stats": _pick(config["analysis"], STATS_KEYS)}
 
 
 def analysis_orthogonal(config: Config, wc: Wildcards) -> dict[str, Any]:
-    return {"series": "rq6_four", "stats": _pick(config["analysis"], ("alpha",))}
+    return {"series": "rq6_four", "stats": _pick(config["analysis"], STATS_KEYS)}
 
 
 def analysis_level_figure(config: Config, wc: Wildcards) -> dict[str, Any]:

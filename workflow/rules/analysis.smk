@@ -11,6 +11,7 @@ rule analysis_summary:
     output:
         summary=report(f"{ANALYSIS}/summary.csv", caption="../report/summary.rst", category="Data"),
         levels=f"{ANALYSIS}/benchmark_levels.csv",
+        seeds=f"{ANALYSIS}/summary_seeds.csv",
     log:
         f"{OUT}/logs/analysis/summary.log",
     params:
@@ -30,8 +31,10 @@ rule analysis_single_factor:
     input:
         summary=rules.analysis_summary.output.summary,
         levels=rules.analysis_summary.output.levels,
+        seeds=rules.analysis_summary.output.seeds,
     output:
         **_table("{series}_spearman", "spearman", "{series}"),
+        **{f"levels_{k}": v for k, v in _table("{series}_levels", "levels", "{series}").items()},
         **_figure("{series}_accuracy", "series_figure", "{series}"),
     wildcard_constraints:
         series="|".join(SINGLE_FACTOR_SERIES),
@@ -56,6 +59,7 @@ rule analysis_segments:
     input:
         summary=rules.analysis_summary.output.summary,
         levels=rules.analysis_summary.output.levels,
+        seeds=rules.analysis_summary.output.seeds,
     output:
         **_table("{series}_segments", "segments", "{series}"),
     wildcard_constraints:
@@ -146,9 +150,11 @@ rule analysis_level_figure:
 rule analysis_findings:
     input:
         summary=rules.analysis_summary.output.summary,
+        seeds=rules.analysis_summary.output.seeds,
     output:
         findings=report(f"{ANALYSIS}/findings.md", caption="../report/findings.rst", category="Findings"),
         **_table("paper_consistency", "paper_consistency", "paper"),
+        **{f"replication_{k}": v for k, v in _table("replication", "replication", "paper").items()},
     log:
         f"{OUT}/logs/analysis/findings.log",
     benchmark:

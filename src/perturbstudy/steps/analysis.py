@@ -23,17 +23,21 @@ def _stems(outputs: Files) -> dict[str, str]:
 
 
 def analysis_summary(job: Job) -> None:
-    """Reduce evaluation CSVs to the per-model summary and the per-level benchmark curves."""
+    """Reduce evaluation CSVs to the per-model-and-seed summary, its mean over seeds (the per-model summary) and
+    the per-level benchmark curves."""
     from ..artifacts import write_csv
-    from ..perturbation.analysis.io import level_curves, read_evaluations, summarize
+    from ..perturbation.analysis.io import level_curves, read_evaluations, seed_means, summarize_seeds
 
     data = read_evaluations(job.input.evals)
-    write_csv(job.output.summary, summarize(data))
+    per_seed = summarize_seeds(data)
+    write_csv(job.output.seeds, per_seed)
+    write_csv(job.output.summary, seed_means(per_seed))
     write_csv(job.output.levels, level_curves(data))
 
 
 def analysis_single_factor(job: Job) -> None:
-    """Spearman table (Tables 2, 4, 5 analogue) and accuracy-vs-level figure of a single-factor series."""
+    """Spearman table (Tables 2, 4, 5 analogue), per-level table across seeds and accuracy-vs-level figure
+    (error bars across seeds) of a single-factor series."""
     from ..perturbation.analysis import figures as fg
     from ..perturbation.analysis import tables as tb
     from ..perturbation.analysis.io import read_level_curves, read_summary, series_rows
@@ -42,10 +46,15 @@ def analysis_single_factor(job: Job) -> None:
     series = job.params["series"]
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
-    notes = [*tb.table_notes(settings), *tb.exclusion_notes(read_level_curves(job.input.levels))]
-    tb.write_table(tb.spearman_table(summary, series, settings), _stem(job.output.csv), title(series), notes)
+    per_seed = read_summary(job.input.seeds, series)
+    table = tb.spearman_table(summary, series, settings, per_seed)
+    notes = [*tb.table_notes(settings), *tb.seed_notes(table), *tb.exclusion_notes(read_level_curves(job.input.levels))]
+    tb.write_table(table, _stem(job.output.csv), title(series), notes)
+    levels = tb.levels_table(per_seed, series, settings.confidence)
+    tb.write_table(levels, _stem(job.output.levels_csv), title(series) + ": accuracy per level across seeds",
+                   tb.levels_notes(settings, levels))
     fg.series_figure(series_rows(summary, series), SINGLE_FACTOR_SERIES[series], _stem(job.output.png),
-                     title(series))
+                     title(series), series_rows(per_seed, series), settings.confidence)
 
 
 def analysis_segments(job: Job) -> None:
@@ -57,11 +66,11 @@ def analysis_segments(job: Job) -> None:
     series = job.params["series"]
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
+    table = tb.segments_table(summary, series, settings, seeds=read_summary(job.input.seeds, series))
     notes = ["Segment I: levels up to and including the FGSM-benchmark accuracy peak (found from the data per "
-             "architecture); segment II: the levels after it.", *tb.table_notes(settings),
+             "architecture); segment II: the levels after it.", *tb.table_notes(settings), *tb.seed_notes(table),
              *tb.exclusion_notes(read_level_curves(job.input.levels))]
-    tb.write_table(tb.segments_table(summary, series, settings), _stem(job.output.csv),
-                   title(series) + ", two segments", notes)
+    tb.write_table(table, _stem(job.output.csv), title(series) + ", two segments", notes)
 
 
 def _multi_factor(job: Job) -> None:
@@ -75,17 +84,15 @@ def _multi_factor(job: Job) -> None:
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
     name = title(series)
-    tb.write_table(tb.multiple_correlation_table(summary, series, settings.alpha), out["correlation"],
+    tb.write_table(tb.multiple_correlation_table(summary, series, settings), out["correlation"],
                    name + ": multiple correlation", tb.multi_notes(series, settings))
-    tb.write_table(tb.coefficient_table(summary, series), out["slopes"], name + ": OLS slopes",
-                   ["Accuracy change per unit of each factor's level, from the same OLS fit."])
+    tb.write_table(tb.coefficient_table(summary, series, settings), out["slopes"], name + ": OLS slopes",
+                   tb.coefficient_notes(settings))
     if "main_effects" not in out:
         fg.dual_heatmaps(series_rows(summary, series), out["figure"], name)
         return
-    effects = tb.main_effects_table(summary, series)
-    tb.write_table(effects, out["main_effects"], name + ": main effects",
-                   ["Mean accuracy over the runs at each level of a factor (orthogonal design: the other "
-                    "factors are balanced at every level)."])
+    effects = tb.main_effects_table(summary, series, settings)
+    tb.write_table(effects, out["main_effects"], name + ": main effects", tb.main_effect_notes(settings))
     tb.write_table(tb.effect_range_table(summary, series), out["ranges"], name + ": effect ranges",
                    ["range = max - min of a factor's level means; rank 1 = the factor with the largest effect."])
     tb.write_table(tb.anova_table(summary, series), out["anova"], name + ": ANOVA",
@@ -119,10 +126,12 @@ def analysis_level_figure(job: Job) -> None:
 
 
 def analysis_findings(job: Job) -> None:
-    """findings.md (the six findings with verdicts) and the paper's p-value consistency table."""
+    """findings.md (each finding's claims judged on ours and on the paper's numbers), the replication table and the
+    paper's p-value consistency table."""
     from ..artifacts import atomic_write
     from ..perturbation.analysis import findings as fd
     from ..perturbation.analysis import paper as pp
+    from ..perturbation.analysis import replication as rp
     from ..perturbation.analysis import tables as tb
     from ..perturbation.analysis.io import read_summary
 
@@ -130,9 +139,15 @@ def analysis_findings(job: Job) -> None:
     settings = tb.Settings.from_params(p["stats"])
     thresholds = fd.Thresholds(**{k: float(v) for k, v in p["thresholds"].items()})
     summary = read_summary(job.input.summary)
-    text = fd.findings_markdown(fd.evaluate_findings(summary, settings, thresholds), settings, thresholds,
-                                str(p.get("study", "")))
+    seeds = job.input.optional("seeds")
+    tables = fd.our_tables(summary, settings, read_summary(seeds) if seeds else None)
+    replication = rp.replication_table(tables)
+    found = fd.evaluate_findings(summary, settings, thresholds, tables)
+    text = fd.findings_markdown(found, settings, thresholds, str(p.get("study", "")),
+                                int(summary["n_seeds"].min()), replication)
     atomic_write(job.output.findings, lambda tmp: tmp.write_text(text))
+    tb.write_table(replication, _stem(job.output.replication_csv), "Replication of Wang et al. (2024) Tables 2-7",
+                   rp.notes(replication))
     table = pp.consistency()[["table", "architecture", "segment", "paper_testset", "r", "p", "n", "implied_p",
                               "erratum"]]
     tb.write_table(table, _stem(job.output.csv), "Consistency of the paper's p-values with its r (or R) and n",

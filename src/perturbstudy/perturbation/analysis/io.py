@@ -5,6 +5,8 @@ reports (its single MNIST-C / MNIST-A value) is the mean accuracy over the level
 compute here from the per-level rows; any pre-computed mean rows (a non-numeric
 benchmark_level such as "mean") are ignored, so the result does not depend on them. A level that
 keeps no image (n = 0) has no accuracy (NaN) and is left out of that mean, as the evaluation does.
+Seeds are replicates: `summarize_seeds` keeps one row per model and seed, `summarize` is its mean over seeds, and
+`seed_spread` / `level_curves` give the spread and t-interval across seeds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from ...errors import ConfigError, DataError
 from ..series import FACTORS
 from . import CLEAN_SERIES, SINGLE_FACTOR_SERIES
+from .stats import t_interval
 
 KEY_COLUMNS = ("architecture", "series", "set")
 REQUIRED_COLUMNS = ("architecture", "series", "set", "seed", "testset", "benchmark_level", "accuracy", "n",
@@ -26,6 +29,8 @@ REQUIRED_COLUMNS = ("architecture", "series", "set", "seed", "testset", "benchma
 TESTSET_ORDER = ("train", "test", "gaussian_benchmark", "fgsm_benchmark", "whitebox_fgsm", "whitebox_pgd_l2")
 # Test sets built by the equal-L2 construction: a level keeps only the test images it can reach.
 EQUAL_L2_TESTSETS = ("gaussian_benchmark", "fgsm_benchmark", "whitebox_fgsm")
+LEVEL_CONFIDENCE = 0.95
+"""Confidence of benchmark_levels.csv's interval across seeds (analysis_summary reads no config)."""
 TESTSET_LABELS = {
     "train": "Train",
     "test": "Clean test",
@@ -78,22 +83,51 @@ def ordered_testsets(names: Iterable[str]) -> list[str]:
     return [t for t in TESTSET_ORDER if t in names] + sorted(names - set(TESTSET_ORDER))
 
 
+def summarize_seeds(data: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained model (training set and seed): factor levels and accuracy per test set (mean over
+    levels). Seeds are the replicates the intervals across seeds are computed from."""
+    keys = [*KEY_COLUMNS, "seed"]
+    rows = _per_level_rows(data)
+    per_seed = rows.groupby([*keys, "testset"], sort=False)["accuracy"].mean().unstack("testset")
+    factors = data.groupby(keys, sort=False)[list(FACTORS)].first()
+    out = factors.join(per_seed[ordered_testsets(per_seed.columns)]).reset_index()
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def seed_means(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """The per-model summary from `summarize_seeds`: one row per training set, n_seeds and the mean over seeds."""
+    keys = list(KEY_COLUMNS)
+    factors = per_seed.groupby(keys, sort=False)[list(FACTORS)].first()
+    seeds = per_seed.groupby(keys, sort=False)["seed"].nunique().rename("n_seeds")
+    means = per_seed.groupby(keys, sort=False)[metric_columns(per_seed)].mean()
+    summary = factors.join(seeds).join(means).reset_index()
+    return summary.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
 def summarize(data: pd.DataFrame) -> pd.DataFrame:
     """One row per training set: factor levels, seed count and accuracy per test set (mean over levels, seeds)."""
-    rows = _per_level_rows(data)
-    per_seed = rows.groupby([*KEY_COLUMNS, "seed", "testset"], sort=False)["accuracy"].mean().reset_index()
-    per_set = per_seed.groupby([*KEY_COLUMNS, "testset"], sort=False)["accuracy"].mean().unstack("testset")
-    factors = data.groupby(list(KEY_COLUMNS), sort=False)[list(FACTORS)].first()
-    seeds = data.groupby(list(KEY_COLUMNS), sort=False)["seed"].nunique().rename("n_seeds")
-    summary = factors.join(seeds).join(per_set[ordered_testsets(per_set.columns)]).reset_index()
-    return summary.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+    return seed_means(summarize_seeds(data))
 
 
-def level_curves(data: pd.DataFrame) -> pd.DataFrame:
-    """Per benchmark level, mean over seeds: accuracy, n (images evaluated), n_test and excluded.
+def seed_spread(per_seed: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per training set and test set, across its seeds: n_seeds (with an accuracy), mean, sd and the
+    t-interval ci_low, ci_high (NaN with one seed). Long format, keyed by the summary's key columns."""
+    keys = list(KEY_COLUMNS)
+    long = per_seed.melt(id_vars=[*keys, "seed"], value_vars=metric_columns(per_seed), var_name="testset",
+                         value_name="accuracy")
+    out = long.groupby([*keys, "testset"], sort=False)["accuracy"].agg(n_seeds="count", mean="mean", sd="std")
+    out = out.reset_index().join(per_seed.groupby(keys, sort=False)[list(FACTORS)].first(), on=keys)
+    out["ci_low"], out["ci_high"] = t_interval(out["mean"], out["sd"], out["n_seeds"], confidence)
+    return out
+
+
+def level_curves(data: pd.DataFrame, confidence: float = LEVEL_CONFIDENCE) -> pd.DataFrame:
+    """Per benchmark level, mean over seeds: accuracy, n (images evaluated), n_test and excluded; and the
+    spread across seeds: accuracy_sd, n_seeds (seeds with an accuracy there), t-interval ci_low, ci_high.
 
     excluded = clean test images (the `test` row's n) - n on the equal-L2 test sets, whose levels keep
-    only the samples they can reach; white-box PGD runs on a chosen subset, so its excluded is NaN.
+    only the samples they can reach; white-box PGD runs on a chosen subset, so its excluded is NaN. With one
+    seed, accuracy_sd and the interval are NaN.
     """
     keys = [*KEY_COLUMNS, "seed"]
     test = data[data["testset"] == "test"].groupby(keys)["n"].max().rename("n_test")
@@ -107,12 +141,15 @@ def level_curves(data: pd.DataFrame) -> pd.DataFrame:
     equal_l2 = per_seed["testset"].isin(EQUAL_L2_TESTSETS)
     per_seed["excluded"] = (per_seed["n_test"] - per_seed["n"]).where(equal_l2)
     columns = {"accuracy": "mean", "n": "mean", "n_test": "mean", "excluded": "mean"}
-    return per_seed.groupby([*KEY_COLUMNS, "testset", "level"]).agg(columns).reset_index()
+    grouped = per_seed.groupby([*KEY_COLUMNS, "testset", "level"])
+    out = grouped.agg(columns).join(grouped["accuracy"].agg(accuracy_sd="std", n_seeds="count")).reset_index()
+    out["ci_low"], out["ci_high"] = t_interval(out["accuracy"], out["accuracy_sd"], out["n_seeds"], confidence)
+    return out
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:
-    """The accuracy columns of a summary (its test sets)."""
-    skip = {*KEY_COLUMNS, *FACTORS, "n_seeds"}
+    """The accuracy columns of a summary or per-seed summary (its test sets)."""
+    skip = {*KEY_COLUMNS, *FACTORS, "n_seeds", "seed"}
     return ordered_testsets(c for c in summary.columns if c not in skip)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..series import SPECS
+from .verdicts import Evidence
 
 TESTSETS = {"MNIST-Test": "test", "MNIST-C": "gaussian_benchmark", "MNIST-A": "fgsm_benchmark"}
 ARCHS = {"LeNet-5": "lenet5", "AlexNet-8": "alexnet8"}
@@ -129,3 +130,44 @@ def consistency(tolerance: float = 3.0) -> pd.DataFrame:
 
     frame["erratum"] = [verdict(p, q) for p, q in zip(frame["p"], frame["implied_p"], strict=True)]
     return frame
+
+
+def attainable_p(n: int) -> float:
+    """Smallest two-sided exact p of a Spearman r over n points without ties: 2 / n!."""
+    return min(1.0, 2.0 / math.factorial(n))
+
+
+def fieller_interval(r: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Approximate interval of a Spearman r from r and n alone (Fieller et al. 1957: atanh(r) has variance
+    1.06 / (n - 3)); the paper gives nothing else to bound its coefficients with. NaN for n <= 3 or |r| = 1."""
+    if n <= 3 or abs(r) >= 1:
+        return (math.nan, math.nan)
+    half = sps.norm.ppf(0.5 + confidence / 2) * math.sqrt(1.06 / (n - 3))
+    return (math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half))
+
+
+def usable_p(p: float, implied: float, n: int, spearman: bool) -> tuple[float, str]:
+    """The printed p as a test can use it, and what was changed: a p outside [0, 1] is replaced by the p its r
+    and n imply; a printed 0 (or a float artefact below it) by the attainable minimum 2/n! of a Spearman r."""
+    if not 0 <= p <= 1:
+        return implied, f"printed p = {p:g} is not a probability; the p its r and n imply ({implied:.3g}) is used"
+    floor = attainable_p(n) if spearman else 0.0
+    if p < floor or p == 0:
+        return floor, f"printed p = {p:g} is below the attainable 2/{n}! = {floor:.3g}, which is used"
+    return p, ""
+
+
+def evidence(table: str, architecture: str, testset: str, segment: str = "") -> Evidence | None:
+    """The paper's statistic for one (table, architecture, our test set, segment) as the verdicts take it."""
+    rows = consistency()
+    rows = rows[(rows["table"] == table) & (rows["architecture"] == architecture) & (rows["testset"] == testset)
+                & (rows["segment"] == segment)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    spearman = TABLES[table][1] == "spearman"
+    n = int(row["n"])
+    p, note = usable_p(float(row["p"]), float(row["implied_p"]), n, spearman)
+    lo, hi = fieller_interval(float(row["r"]), n) if spearman else (math.nan, math.nan)
+    return Evidence("r" if spearman else "R", float(row["r"]), p, n, attainable_p(n) if spearman else math.nan,
+                    lo, hi, note)

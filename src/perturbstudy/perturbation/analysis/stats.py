@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -130,18 +131,72 @@ def bootstrap_spearman_ci(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: 
     if n < MIN_BOOTSTRAP_N or np.ptp(x) == 0 or np.ptp(y) == 0 or n_resamples < 1:
         return (np.nan, np.nan)
     idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
-    rx = sps.rankdata(x[idx], axis=1)
-    ry = sps.rankdata(y[idx], axis=1)
+    return _percentile_interval(_spearman_rows(x[idx], y[idx]), confidence)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman r of each row pair of two (resamples, n) arrays (average ranks); NaN where a row is constant."""
+    rx = sps.rankdata(x, axis=1)
+    ry = sps.rankdata(y, axis=1)
     rx -= rx.mean(axis=1, keepdims=True)
     ry -= ry.mean(axis=1, keepdims=True)
     denom = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(denom > 0, (rx * ry).sum(axis=1) / denom, np.nan)
+        return np.where(denom > 0, (rx * ry).sum(axis=1) / denom, np.nan)
+
+
+def _percentile_interval(r: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Percentile interval of resampled r, undefined resamples dropped; NaN if more than half are undefined."""
     if np.isnan(r).mean() > 0.5:
         return (np.nan, np.nan)
     tail = 50.0 * (1.0 - confidence)
     lo, hi = np.nanpercentile(r, [tail, 100.0 - tail])
     return (float(lo), float(hi))
+
+
+def seed_bootstrap_spearman_ci(levels: np.ndarray, per_seed_accuracy_groups: Sequence[np.ndarray],
+                               n_resamples: int, seed: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of Spearman r (levels vs mean accuracy) from resampling seeds within each level.
+
+    Seeds are the replicates: each resample draws every level's seeds with replacement and recomputes its mean;
+    the levels stay fixed, so any n >= 3 has an interval. NaN when r of the observed means is undefined or a
+    level has fewer than 2 seeds (NaN accuracies dropped); undefined resamples as in `bootstrap_spearman_ci`.
+    """
+    x = np.asarray(levels, float)
+    groups = [np.asarray(g, float)[~np.isnan(np.asarray(g, float))] for g in per_seed_accuracy_groups]
+    if len(groups) != len(x):
+        raise ValueError(f"{len(x)} levels but {len(groups)} groups of per-seed accuracies")
+    means = np.array([g.mean() if len(g) else np.nan for g in groups])
+    if (len(x) < 3 or n_resamples < 1 or min(map(len, groups)) < 2 or np.ptp(x) == 0
+            or np.isnan(means).any() or np.ptp(means) == 0):
+        return (np.nan, np.nan)
+    rng = np.random.default_rng(seed)
+    resampled = np.column_stack([g[rng.integers(0, len(g), size=(n_resamples, len(g)))].mean(axis=1)
+                                 for g in groups])
+    return _percentile_interval(_spearman_rows(np.broadcast_to(x, resampled.shape), resampled), confidence)
+
+
+def t_interval(mean: np.ndarray | float, sd: np.ndarray | float, n: np.ndarray | float,
+               confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t interval mean -+ t((1 + confidence) / 2, n - 1) sd / sqrt(n) of a mean over n replicates
+    (seeds), elementwise; NaN where n < 2 (one seed has no spread)."""
+    mean, sd, n = (np.asarray(v, float) for v in (mean, sd, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(n >= 2, n - 1.0, np.nan)
+        half = sps.t.ppf(0.5 + confidence / 2.0, df) * sd / np.sqrt(n)
+    return mean - half, mean + half
+
+
+def replicate_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[int, float, float, float, float]:
+    """(n, mean, sd, ci_low, ci_high) of replicate values (NaN dropped): the t-interval across seeds; sd and
+    the interval NaN for fewer than 2 values."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return (0, np.nan, np.nan, np.nan, np.nan)
+    sd = float(v.std(ddof=1)) if len(v) > 1 else np.nan
+    lo, hi = t_interval(v.mean(), sd, len(v), confidence)
+    return (len(v), float(v.mean()), sd, float(lo), float(hi))
 
 
 def mean_variance(y: np.ndarray) -> tuple[float, float]:
@@ -188,8 +243,31 @@ def peak_split(levels: np.ndarray, accuracy: np.ndarray) -> tuple[float, np.ndar
     return peak, levels <= peak
 
 
+P_FLOOR = float(np.nextafter(0.0, 1.0))
+"""Smallest positive double: a p that underflows to 0 in floating point is reported as this, never as 0."""
+
+
+def _floor_p(p: float) -> float:
+    """p floored at P_FLOOR (NaN stays NaN): an underflowed tail probability is tiny, not impossible."""
+    return p if np.isnan(p) else max(float(p), P_FLOOR)
+
+
+class Coefficient(NamedTuple):
+    """One factor's OLS coefficient: slope, standard error, t, two-sided p, confidence interval."""
+
+    slope: float
+    se: float
+    t: float
+    p: float
+    ci_low: float
+    ci_high: float
+
+
+NAN_COEFFICIENT = Coefficient(np.nan, np.nan, np.nan, np.nan, np.nan, np.nan)
+
+
 class MultipleCorrelation(NamedTuple):
-    """OLS of accuracy on factor levels: R = corr(y, y_hat), R^2, F-test, coefficients, note."""
+    """OLS of accuracy on factor levels: R = corr(y, y_hat), R^2, F-test, slopes, per-factor tests, note."""
 
     r: float
     r2: float
@@ -200,17 +278,32 @@ class MultipleCorrelation(NamedTuple):
     df_resid: int
     coefficients: dict[str, float]
     note: str
+    tests: dict[str, Coefficient]
 
 
-def multiple_correlation(x: pd.DataFrame, y: np.ndarray) -> MultipleCorrelation:
-    """Multiple correlation R of an OLS fit (statsmodels) of y on the columns of x, with its F-test p.
+def _coefficient_tests(fit, columns: list[str], confidence: float, exact: bool) -> dict[str, Coefficient]:
+    """Per-column t-test and interval of an OLS fit (constant excluded); NaN but the slope for an exact fit."""
+    params = np.asarray(fit.params)[1:]
+    if exact:
+        return {c: NAN_COEFFICIENT._replace(slope=float(b)) for c, b in zip(columns, params, strict=True)}
+    se, t = np.asarray(fit.bse)[1:], np.asarray(fit.tvalues)[1:]
+    p, ci = np.asarray(fit.pvalues)[1:], np.asarray(fit.conf_int(alpha=1.0 - confidence))[1:]
+    return {c: Coefficient(*map(float, (params[i], se[i], t[i])), _floor_p(float(p[i])), *map(float, ci[i]))
+            for i, c in enumerate(columns)}
 
-    Constant columns are dropped (they carry no information). An exact fit gives F = inf, p = 0.
+
+def multiple_correlation(x: pd.DataFrame, y: np.ndarray, confidence: float = 0.95) -> MultipleCorrelation:
+    """Multiple correlation R of an OLS fit (statsmodels) of y on the columns of x, its F-test p, and each
+    factor's own coefficient t-test and `confidence` interval (`tests`), all from the one fit.
+
+    Constant columns are dropped (they carry no information); a dropped factor has no entry. An exact fit
+    (no residual variance) has R = 1 but F, p and the coefficient tests NaN: the F-test is undefined, not
+    infinitely significant. A p that underflows to 0 is floored at P_FLOOR, so no p is ever 0.
     """
     y = np.asarray(y, float)
     x = x.loc[:, x.nunique() > 1].astype(float)
     n, k = len(y), x.shape[1]
-    nan = MultipleCorrelation(np.nan, np.nan, np.nan, np.nan, n, k, n - k - 1, {}, "")
+    nan = MultipleCorrelation(np.nan, np.nan, np.nan, np.nan, n, k, n - k - 1, {}, "", {})
     if k == 0:
         return nan._replace(note="no factor varies")
     if n <= k + 1:
@@ -219,26 +312,82 @@ def multiple_correlation(x: pd.DataFrame, y: np.ndarray) -> MultipleCorrelation:
         return nan._replace(note="constant accuracy: correlation undefined")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        fit = sm.OLS(y, sm.add_constant(x.to_numpy()), hasconst=True).fit()
-    fitted = np.asarray(fit.fittedvalues)
-    r = float(np.corrcoef(y, fitted)[0, 1]) if np.ptp(fitted) > 0 else 0.0
-    ssr, centered = float(fit.ssr), float(((y - y.mean()) ** 2).sum())
-    if ssr <= 1e-12 * centered:
-        f, p = np.inf, 0.0
-    else:
-        f, p = float(fit.fvalue), float(fit.f_pvalue)
-    coefficients = dict(zip(x.columns, map(float, np.asarray(fit.params)[1:]), strict=True))
-    return MultipleCorrelation(r, float(fit.rsquared), f, p, n, int(fit.df_model), int(fit.df_resid),
-                               coefficients, "")
+        fit = sm.OLS(y, sm.add_constant(x.to_numpy(), has_constant="add"), hasconst=True).fit()
+        fitted = np.asarray(fit.fittedvalues)
+        r = float(np.corrcoef(y, fitted)[0, 1]) if np.ptp(fitted) > 0 else 0.0
+        exact = float(fit.ssr) <= 1e-12 * float(((y - y.mean()) ** 2).sum())
+        f, p = (np.nan, np.nan) if exact else (float(fit.fvalue), _floor_p(float(fit.f_pvalue)))
+        tests = _coefficient_tests(fit, list(x.columns), confidence, exact)
+    coefficients = {c: t.slope for c, t in tests.items()}
+    note = "exact fit (no residual variance): F-test undefined" if exact else ""
+    return MultipleCorrelation(min(r, 1.0), float(fit.rsquared), f, p, n, int(fit.df_model), int(fit.df_resid),
+                               coefficients, note, tests)
 
 
-def main_effects(frame: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
-    """Main effect of each factor: mean response at each of its levels (columns factor, level, mean, n)."""
+def _lstsq_r(design: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """R = sqrt(1 - SSR / SST) (= corr(y, y_hat) with an intercept) of a least-squares fit per stacked design
+    (b, n, k+1) and response (b, n); NaN where y is constant."""
+    beta = np.linalg.pinv(design) @ y[..., None]
+    ssr = ((y - (design @ beta)[..., 0]) ** 2).sum(axis=1)
+    sst = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sst > 0, np.sqrt(np.clip(1.0 - ssr / sst, 0.0, 1.0)), np.nan)
+
+
+def bootstrap_multiple_correlation_ci(x: pd.DataFrame, y: np.ndarray, n_resamples: int, seed: int,
+                                      confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile pairs-bootstrap CI of R over resampled runs (rows of x with their y), seeded.
+
+    NaN below MIN_BOOTSTRAP_N runs or when R is undefined. Resamples where the fit is undefined (a factor
+    or y constant, no residual degrees of freedom) are dropped; if more than half are, NaN.
+    """
+    y = np.asarray(y, float)
+    x = x.loc[:, x.nunique() > 1].astype(float)
+    n, k = len(y), x.shape[1]
+    if n < MIN_BOOTSTRAP_N or k == 0 or n <= k + 1 or np.ptp(y) == 0 or n_resamples < 1:
+        return (np.nan, np.nan)
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    xs, ys = x.to_numpy()[idx], y[idx]
+    design = np.concatenate([np.ones((n_resamples, n, 1)), xs], axis=2)
+    r = _lstsq_r(design, ys)
+    distinct = (np.diff(np.sort(idx, axis=1), axis=1) != 0).sum(axis=1) + 1
+    r[(np.ptp(xs, axis=1) == 0).any(axis=1) | (distinct <= k + 1)] = np.nan
+    if np.isnan(r).mean() > 0.5:
+        return (np.nan, np.nan)
+    tail = 50.0 * (1.0 - confidence)
+    lo, hi = np.nanpercentile(r, [tail, 100.0 - tail])
+    return (float(lo), float(hi))
+
+
+def _additive_fit(frame: pd.DataFrame, factors: list[str], response: str):
+    """The additive OLS model response ~ C(f1) + ... + C(fk) (statsmodels) over the factors that vary."""
+    data = frame[[*factors, response]].rename(columns={response: "y"})
+    terms = [f"C({f})" for f in factors if data[f].nunique() > 1] or ["1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ols("y ~ " + " + ".join(terms), data=data).fit()
+
+
+def main_effects(frame: pd.DataFrame, factors: list[str], response: str, confidence: float = 0.95) -> pd.DataFrame:
+    """Main effect of each factor: mean response at each of its levels with a `confidence` interval.
+
+    Columns factor, level, mean, n, se, ci_low, ci_high, note. se = sqrt(MSE / n) with MSE and its degrees of
+    freedom from the additive model y ~ C(f1) + ... + C(fk): the textbook interval of an orthogonal array's
+    level mean with pooled error. NaN with a note when the model leaves no residual degrees of freedom.
+    """
+    fit = _additive_fit(frame, factors, response)
+    df_resid = int(round(fit.df_resid))
+    mse = float(fit.ssr) / df_resid if df_resid > 0 else np.nan
+    t = float(sps.t.ppf(0.5 + confidence / 2.0, df_resid)) if df_resid > 0 else np.nan
+    note = "" if df_resid > 0 else "no residual degrees of freedom"
     parts = []
     for factor in factors:
         grouped = frame.groupby(factor)[response].agg(["mean", "count"]).reset_index()
+        se = np.sqrt(mse / grouped["count"].to_numpy(float))
         parts.append(pd.DataFrame({"factor": factor, "level": grouped[factor].astype(float),
-                                   "mean": grouped["mean"], "n": grouped["count"]}))
+                                   "mean": grouped["mean"], "n": grouped["count"], "se": se,
+                                   "ci_low": grouped["mean"] - t * se, "ci_high": grouped["mean"] + t * se,
+                                   "note": note}))
     return pd.concat(parts, ignore_index=True)
 
 

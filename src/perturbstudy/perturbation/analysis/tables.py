@@ -19,7 +19,7 @@ from ...artifacts import atomic_write, write_csv
 from ...runtime import derive_seed
 from . import MULTI_FACTOR_SERIES, SINGLE_FACTOR_SERIES
 from . import stats as st
-from .io import TESTSET_LABELS, metric_columns, series_rows
+from .io import KEY_COLUMNS, TESTSET_LABELS, metric_columns, ordered_testsets, seed_spread, series_rows
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,60 @@ class Settings:
                    float(stats.get("confidence", d.confidence)), float(stats.get("alpha", d.alpha)))
 
 
-def _correlation_row(x: np.ndarray, y: np.ndarray, settings: Settings, *seed_parts: object) -> dict:
+def seed_matrix(per_seed: pd.DataFrame | None, group: pd.DataFrame, testset: str) -> pd.DataFrame | None:
+    """Accuracy on `testset` per model of `group` (rows, in its order) and seed (columns), from a per-seed
+    summary (`io.summarize_seeds`); None without one."""
+    if per_seed is None or testset not in per_seed:
+        return None
+    wide = per_seed.set_index([*KEY_COLUMNS, "seed"])[testset].unstack("seed")
+    return wide.reindex(pd.MultiIndex.from_frame(group[list(KEY_COLUMNS)]))
+
+
+def _levels_method(counts: np.ndarray | None) -> str:
+    """ci_method of the pairs-of-levels bootstrap: why the seeds could not be resampled."""
+    if counts is None:
+        return "levels"
+    return "levels (one seed)" if counts.max(initial=0) <= 1 else "levels (a level has one seed)"
+
+
+def _r_interval(x: np.ndarray, y: np.ndarray, seeds: pd.DataFrame | None, settings: Settings,
+                seed: int) -> tuple[float, float, str]:
+    """(ci_low, ci_high, ci_method) of r: seeds resampled within levels when every level has >= 2 seeds,
+    else (level, accuracy) pairs resampled."""
+    counts = None if seeds is None else seeds.notna().sum(axis=1).to_numpy()
+    if counts is not None and len(counts) and counts.min() >= 2:
+        groups = [row[~np.isnan(row)] for row in seeds.to_numpy(float)]
+        lo, hi = st.seed_bootstrap_spearman_ci(x, groups, settings.bootstrap_resamples, seed, settings.confidence)
+        return lo, hi, f"seeds within levels ({_count(pd.Series(counts))} seeds)"
+    lo, hi = st.bootstrap_spearman_ci(x, y, settings.bootstrap_resamples, seed, settings.confidence)
+    return lo, hi, _levels_method(counts)
+
+
+def _series_mean_interval(seeds: pd.DataFrame | None, confidence: float) -> dict:
+    """n_seeds (seeds every model has) and the t-interval across them of the series mean accuracy (per seed:
+    the mean over the models); NaN with one seed or without per-seed data."""
+    if seeds is None:
+        return {"n_seeds": np.nan, "mean_ci_low": np.nan, "mean_ci_high": np.nan}
+    n, _, _, lo, hi = st.replicate_interval(seeds.dropna(axis=1, how="any").mean(axis=0).to_numpy(float),
+                                            confidence)
+    return {"n_seeds": n, "mean_ci_low": lo, "mean_ci_high": hi}
+
+
+def _correlation_row(x: np.ndarray, y: np.ndarray, settings: Settings, *seed_parts: object,
+                     seeds: pd.DataFrame | None = None) -> dict:
+    """Spearman r and p, the interval of r (`_r_interval`), mean and variance of y and, with `seeds` (models x
+    seeds, rows in x's order), the t-interval across seeds of the series mean."""
     corr = st.spearman(x, y)
-    lo, hi = st.bootstrap_spearman_ci(x, y, settings.bootstrap_resamples,
-                                      derive_seed(settings.seed, *seed_parts), settings.confidence)
+    lo, hi, method = _r_interval(x, y, seeds, settings, derive_seed(settings.seed, *seed_parts))
     mean, var = st.mean_variance(y)
     notes = [corr.note] if corr.note else []
-    if not np.isnan(corr.r) and corr.n < st.MIN_BOOTSTRAP_N:
+    if not np.isnan(corr.r) and corr.n < st.MIN_BOOTSTRAP_N and method.startswith("levels"):
         notes.append(f"bootstrap interval not estimable at n < {st.MIN_BOOTSTRAP_N}")
     elif not np.isnan(lo) and lo == hi:
         notes.append(f"every bootstrap resample gives r = {format_value(lo)}: zero-width interval")
     return {"n": corr.n, "r": corr.r, "strength": st.strength(corr.r), "p": corr.p, "p_method": corr.method,
-            "p_min": corr.p_min, "ci_low": lo, "ci_high": hi, "mean": mean, "variance_ddof1": var,
-            "note": "; ".join(notes)}
+            "p_min": corr.p_min, "ci_low": lo, "ci_high": hi, "ci_method": method, "mean": mean,
+            **_series_mean_interval(seeds, settings.confidence), "variance_ddof1": var, "note": "; ".join(notes)}
 
 
 def row_status(p_holm: float, alpha: float, n: int, note: str = "", p_min: float = np.nan,
@@ -80,20 +121,44 @@ def _with_holm(rows: list[dict], columns: list[str], alpha: float) -> pd.DataFra
 
 
 SPEARMAN_COLUMNS = ["architecture", "testset", "factor", "n", "r", "strength", "p", "p_method", "p_min", "p_holm",
-                    "p_holm_min", "status", "ci_low", "ci_high", "mean", "variance_ddof1", "note"]
+                    "p_holm_min", "status", "ci_low", "ci_high", "ci_method", "n_seeds", "mean", "mean_ci_low",
+                    "mean_ci_high", "variance_ddof1", "note"]
 
 
-def spearman_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
-    """Tables 2, 4, 5 analogue: Spearman r, p, Holm p, bootstrap CI, mean, variance per (arch, test set)."""
+def spearman_table(summary: pd.DataFrame, series: str, settings: Settings,
+                   seeds: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tables 2, 4, 5 analogue: Spearman r, p, Holm p, bootstrap CI, mean, variance per (arch, test set).
+
+    With `seeds` (the per-seed summary, `io.summarize_seeds`) the seeds are replicates: the interval of r
+    resamples seeds within levels and the series mean gets a t-interval across seeds (see `_correlation_row`).
+    """
     factor = SINGLE_FACTOR_SERIES[series]
     data = series_rows(summary, series)
     rows = []
     for arch, group in data.groupby("architecture", sort=False):
         x = group[factor].to_numpy(float)
         for testset in metric_columns(group.dropna(axis=1, how="all")):
-            row = _correlation_row(x, group[testset].to_numpy(float), settings, series, arch, testset)
+            row = _correlation_row(x, group[testset].to_numpy(float), settings, series, arch, testset,
+                                   seeds=seed_matrix(seeds, group, testset))
             rows.append({"architecture": arch, "testset": testset, "factor": factor, **row})
     return _with_holm(rows, SPEARMAN_COLUMNS, settings.alpha)
+
+
+LEVEL_COLUMNS = ["architecture", "testset", "factor", "level", "n_seeds", "mean", "sd", "ci_low", "ci_high"]
+
+
+def levels_table(per_seed: pd.DataFrame, series: str, confidence: float = Settings.confidence) -> pd.DataFrame:
+    """Per (architecture, test set, level) of a single-factor series (the clean model at its own level): mean
+    accuracy over seeds, sd, n_seeds and the t-interval across seeds (NaN with one seed)."""
+    factor = SINGLE_FACTOR_SERIES[series]
+    rows = series_rows(per_seed, series)
+    spread = seed_spread(rows, confidence)
+    spread = spread[spread["n_seeds"] > 0].assign(factor=factor, level=spread[factor].astype(float))
+    arch_order = {a: i for i, a in enumerate(dict.fromkeys(rows["architecture"]))}
+    test_order = {t: i for i, t in enumerate(ordered_testsets(spread["testset"]))}
+    keys = pd.DataFrame({"a": spread["architecture"].map(arch_order), "t": spread["testset"].map(test_order),
+                         "l": spread["level"]})
+    return spread.loc[keys.sort_values(["a", "t", "l"], kind="stable").index, LEVEL_COLUMNS].reset_index(drop=True)
 
 
 SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_level", "testset",
@@ -101,11 +166,11 @@ SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_le
 
 
 def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
-                   split_on: str = "fgsm_benchmark") -> pd.DataFrame:
+                   split_on: str = "fgsm_benchmark", seeds: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 3 analogue: the series split at the peak of `split_on` accuracy per architecture.
 
     Segment I holds the levels up to and including the peak, segment II those after it; a
-    segment too short for a correlation reports NaN with a note.
+    segment too short for a correlation reports NaN with a note. `seeds` as in `spearman_table`.
     """
     factor = SINGLE_FACTOR_SERIES[series]
     data = series_rows(summary, series)
@@ -119,10 +184,11 @@ def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
             for testset in metric_columns(group.dropna(axis=1, how="all")):
                 if len(seg):
                     row = _correlation_row(levels, seg[testset].to_numpy(float), settings,
-                                           series, arch, name, testset)
+                                           series, arch, name, testset, seeds=seed_matrix(seeds, seg, testset))
                 else:
                     row = {"n": 0, "r": np.nan, "strength": "", "p": np.nan, "p_method": "", "p_min": np.nan,
-                           "ci_low": np.nan, "ci_high": np.nan, "mean": np.nan, "variance_ddof1": np.nan,
+                           "ci_low": np.nan, "ci_high": np.nan, "ci_method": "", "n_seeds": np.nan, "mean": np.nan,
+                           "mean_ci_low": np.nan, "mean_ci_high": np.nan, "variance_ddof1": np.nan,
                            "note": "empty segment: the peak is at the last level"}
                 rows.append({"architecture": arch, "segment": name,
                              "level_min": levels.min() if len(levels) else np.nan,
@@ -131,40 +197,52 @@ def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
     return _with_holm(rows, SEGMENT_COLUMNS, settings.alpha)
 
 
-MULTI_COLUMNS = ["architecture", "testset", "factors", "n", "R", "strength", "R2", "F", "df_model", "df_resid",
-                 "p", "p_holm", "status", "note"]
+MULTI_COLUMNS = ["architecture", "testset", "factors", "n", "R", "strength", "R2", "ci_low", "ci_high", "F",
+                 "df_model", "df_resid", "p", "p_holm", "status", "note"]
+
+DEFAULT_SETTINGS = Settings()
 
 
-def multiple_correlation_table(summary: pd.DataFrame, series: str, alpha: float = Settings.alpha) -> pd.DataFrame:
-    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, with the F-test p.
-
-    `status` compares the Holm p with alpha (pass the analysis settings' alpha).
-    """
+def _fits(summary: pd.DataFrame, series: str, settings: Settings):
+    """(arch, test set, runs, factors, OLS fit) for every architecture and test set of a multi-factor series."""
     factors = list(MULTI_FACTOR_SERIES[series])
     data = series_rows(summary, series)
-    rows = []
     for arch, group in data.groupby("architecture", sort=False):
         for testset in metric_columns(group.dropna(axis=1, how="all")):
-            fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
-            rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
-                         "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "F": fit.f,
-                         "df_model": fit.df_model, "df_resid": fit.df_resid,
-                         "p": fit.p, "note": fit.note})
-    return _with_holm(rows, MULTI_COLUMNS, alpha)
+            fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float), settings.confidence)
+            yield arch, testset, group, factors, fit
 
 
-def coefficient_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
-    """OLS slopes of accuracy on each factor level (the sign of each factor's linear effect)."""
-    factors = list(MULTI_FACTOR_SERIES[series])
-    data = series_rows(summary, series)
+def multiple_correlation_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
+    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, its pairs-bootstrap
+    interval and the F-test p (the paper's joint statistic; per-factor claims use `coefficient_table`)."""
     rows = []
-    for arch, group in data.groupby("architecture", sort=False):
-        for testset in metric_columns(group.dropna(axis=1, how="all")):
-            fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float))
-            for factor in factors:
-                rows.append({"architecture": arch, "testset": testset, "factor": factor,
-                             "slope": fit.coefficients.get(factor, np.nan)})
-    return pd.DataFrame(rows, columns=["architecture", "testset", "factor", "slope"])
+    for arch, testset, group, factors, fit in _fits(summary, series, settings):
+        lo, hi = st.bootstrap_multiple_correlation_ci(
+            group[factors], group[testset].to_numpy(float), settings.bootstrap_resamples,
+            derive_seed(settings.seed, series, arch, testset, "R"), settings.confidence)
+        rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
+                     "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "ci_low": lo, "ci_high": hi,
+                     "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid, "p": fit.p, "note": fit.note})
+    return _with_holm(rows, MULTI_COLUMNS, settings.alpha)
+
+
+COEFFICIENT_COLUMNS = ["architecture", "testset", "factor", "n", "slope", "se", "t", "df_resid", "p", "ci_low",
+                       "ci_high", "p_holm", "status", "note"]
+
+
+def coefficient_table(summary: pd.DataFrame, series: str, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Each factor's own OLS coefficient (slope per unit level) with its t-test and interval, from the same
+    fit as R: the statistic for a claim about one factor. Holm over the whole table."""
+    rows = []
+    for arch, testset, _, factors, fit in _fits(summary, series, settings):
+        for factor in factors:
+            test = fit.tests.get(factor, st.NAN_COEFFICIENT)
+            dropped = factor not in fit.tests and not fit.note
+            note = "factor constant in these runs" if dropped else fit.note
+            rows.append({"architecture": arch, "testset": testset, "factor": factor, "n": fit.n,
+                         **test._asdict(), "df_resid": fit.df_resid, "note": note})
+    return _with_holm(rows, COEFFICIENT_COLUMNS, settings.alpha)
 
 
 def _per_arch_testset(summary: pd.DataFrame, series: str, build) -> pd.DataFrame:
@@ -180,9 +258,10 @@ def _per_arch_testset(summary: pd.DataFrame, series: str, build) -> pd.DataFrame
     return pd.concat(parts, ignore_index=True)
 
 
-def main_effects_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
-    """Main effects of the orthogonal design: mean accuracy per factor level, per (arch, test set)."""
-    return _per_arch_testset(summary, series, st.main_effects)
+def main_effects_table(summary: pd.DataFrame, series: str, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Main effects of the orthogonal design: mean accuracy per factor level with its interval (pooled
+    residual error of the additive model), per (arch, test set)."""
+    return _per_arch_testset(summary, series, lambda g, f, t: st.main_effects(g, f, t, settings.confidence))
 
 
 def effect_range_table(summary: pd.DataFrame, series: str) -> pd.DataFrame:
@@ -269,12 +348,38 @@ def table_notes(settings: Settings) -> list[str]:
         "status: significant / not significant on p_holm; 'not testable' when p_holm_min >= alpha (no data of "
         "this n could be significant in this table) or the statistic is undefined.",
         f"ci_low, ci_high: {settings.confidence:.0%} percentile bootstrap interval of r "
-        f"({settings.bootstrap_resamples} resamples of (level, accuracy) pairs, seed {settings.seed}); NaN "
+        f"({settings.bootstrap_resamples} resamples, seed {settings.seed}); ci_method says what is resampled. "
+        "'seeds within levels (k seeds)': the seeds are the replicates; each level's seeds are drawn with "
+        "replacement and its mean recomputed, the levels stay fixed (any n >= 3 has an interval). "
+        "'levels (one seed)': (level, accuracy) pairs are drawn; NaN "
         f"(not estimable) below n = {st.MIN_BOOTSTRAP_N}, where a resample of n points often holds 2 distinct "
         "points or fewer and the interval collapses to [1, 1] or spans [-1, 1].",
         "mean, variance_ddof1: mean and sample variance (ddof = 1) of accuracy over the models of the series.",
+        f"n_seeds: seeds every model of the row has; mean_ci_low, mean_ci_high: {settings.confidence:.0%} "
+        "t-interval across seeds of the series mean accuracy (per seed: the mean over the models; then mean "
+        "-+ t(n_seeds - 1) sd / sqrt(n_seeds)); NaN with one seed.",
         "NaN: statistic undefined (see note).",
     ]
+
+
+def seed_notes(table: pd.DataFrame) -> list[str]:
+    """'one seed: no interval across seeds' when a row of `table` (its n_seeds) has a single seed, else the
+    seed count the intervals rest on; nothing without per-seed data (n_seeds all NaN)."""
+    counts = pd.to_numeric(table["n_seeds"], errors="coerce").dropna() if "n_seeds" in table else pd.Series()
+    if counts.empty:
+        return []
+    if (counts < 2).any():
+        return ["one seed: no interval across seeds (the interval columns across seeds are NaN; the interval of "
+                "r, where given, resamples (level, accuracy) pairs)."]
+    return [f"{_count(counts)} seeds per model: every interval rests on the spread across seeds."]
+
+
+def levels_notes(settings: Settings, table: pd.DataFrame) -> list[str]:
+    """Notes of the per-level table (`levels_table`)."""
+    return ["mean: accuracy of the model at this level of the series (a benchmark's accuracy: the mean over its "
+            "perturbation levels), averaged over seeds; sd: its standard deviation across seeds (ddof = 1).",
+            f"ci_low, ci_high: {settings.confidence:.0%} t-interval across seeds, mean -+ t(n_seeds - 1) "
+            "sd / sqrt(n_seeds), not clipped to [0, 1]; NaN with one seed.", *seed_notes(table)]
 
 
 def _count(values: pd.Series) -> str:
@@ -300,10 +405,32 @@ def exclusion_notes(curves: pd.DataFrame, testset: str = "fgsm_benchmark") -> li
 
 
 def multi_notes(series: str, settings: Settings) -> list[str]:
+    """Notes of the multiple-correlation table (what each column means)."""
     factors = " + ".join(MULTI_FACTOR_SERIES[series])
     return [f"R = corr(y, y_hat) of the OLS fit (statsmodels) accuracy ~ {factors} (factor levels as numbers); "
-            "p: the fit's F-test.",
+            "p: the fit's F-test (the paper's joint statistic; a claim about one factor uses that factor's "
+            "coefficient test in the slopes table). A p is never 0 (an underflow is floored at 5e-324).",
+            f"ci_low, ci_high: {settings.confidence:.0%} percentile pairs-bootstrap interval of R "
+            f"({settings.bootstrap_resamples} resamples of runs, seed {settings.seed}); NaN below "
+            f"n = {st.MIN_BOOTSTRAP_N} runs or when over half the resamples leave the fit undefined.",
+            "An exact fit (no residual variance) has R = 1 and F, p NaN: the F-test is undefined.",
             f"p_holm: Holm-adjusted over this table; status: significant at alpha = {settings.alpha} or not "
             "(not testable: the fit is undefined, see note).",
             "strength: the paper's band of R (section 2.4: >= 0.95 very high, >= 0.8 high, >= 0.5 moderate, "
             ">= 0.3 low, below weak or none)."]
+
+
+def coefficient_notes(settings: Settings) -> list[str]:
+    """Notes of the per-factor coefficient (slopes) table."""
+    return ["slope: accuracy change per unit of the factor's level, from the same OLS fit as R; se, t, p: its "
+            f"t-test on df_resid degrees of freedom; ci_low, ci_high: its {settings.confidence:.0%} t interval.",
+            f"p_holm: Holm-adjusted over every slope of this table; status: significant at alpha = "
+            f"{settings.alpha} or not (not testable: exact or undefined fit, see note)."]
+
+
+def main_effect_notes(settings: Settings) -> list[str]:
+    """Notes of the main-effects table."""
+    return ["Mean accuracy over the runs at each level of a factor (orthogonal design: the other factors are "
+            "balanced at every level).",
+            f"se = sqrt(MSE / n), MSE on df_resid of the additive model accuracy ~ C(factor) + ...; ci_low, "
+            f"ci_high: mean -+ t({settings.confidence:.0%}, df_resid) se; NaN without residual degrees of freedom."]
