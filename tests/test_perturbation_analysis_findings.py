@@ -13,7 +13,7 @@ from perturbstudy.perturbation.analysis import verdicts as vd
 from tests.analysis_synthetic import write_eval_csvs
 
 SETTINGS = tables.Settings(bootstrap_resamples=200, seed=0)
-S, N = vd.SUPPORTED, vd.NO_EVIDENCE
+S, N, C = vd.SUPPORTED, vd.NO_EVIDENCE, vd.CONTRADICTED
 
 # What the paper's printed numbers imply under our rules (Holm over each finding's trend claims, both
 # architectures, alpha = 0.05). Each row: finding, architecture, table, test set, segment, the paper's r (or R)
@@ -27,8 +27,10 @@ PAPER_EXPECTED = [
     (2, "lenet5", "Table 3", "MNIST-A", "II", -0.690, 0.058, N),    # the paper's own p is above 0.05
     (2, "alexnet8", "Table 3", "MNIST-A", "I", 1.0, 0.0, S),        # p = 0 read as 2/15!
     (2, "alexnet8", "Table 3", "MNIST-A", "II", -1.0, 6.65e-64, S),  # read as 2/10! = 5.5e-7
+    (3, "lenet5", "Table 4", "MNIST-Test", "", -0.483, 0.187, N),   # "does not change": not significant
+    (3, "alexnet8", "Table 4", "MNIST-Test", "", -0.795, 0.010, C),  # Holm 0.010 x 3 = 0.03: it does change
     (3, "lenet5", "Table 4", "MNIST-C", "", -0.533, 0.139, N),
-    (3, "alexnet8", "Table 4", "MNIST-C", "", -0.900, 0.0009, S),   # Holm 0.0018
+    (3, "alexnet8", "Table 4", "MNIST-C", "", -0.900, 0.0009, S),   # Holm 0.0009 x 4 = 0.0036
     (4, "lenet5", "Table 5", "MNIST-Test", "", -0.645, 0.032, N),   # Holm 0.032 x 3 = 0.096
     (4, "lenet5", "Table 5", "MNIST-C", "", -0.682, 0.021, N),      # Holm 0.021 x 4 = 0.084
     (4, "lenet5", "Table 5", "MNIST-A", "", 0.009, 0.979, N),       # the text says it rises; r = 0.009
@@ -40,7 +42,7 @@ PAPER_EXPECTED = [
     (6, "lenet5", "Table 7", "MNIST-A", "", 0.922, 5.75e-8, S),
     (6, "alexnet8", "Table 7", "MNIST-A", "", 0.529, 0.143, N),     # the text's 'moderate', not significant
 ]
-PAPER_VERDICTS = {1: "supported", 2: "partly supported", 3: "partly supported", 4: "partly supported",
+PAPER_VERDICTS = {1: "supported", 2: "partly supported", 3: "contradicted", 4: "partly supported",
                   5: "supported", 6: "partly supported"}
 
 
@@ -68,6 +70,9 @@ def test_paper_numbers_that_do_not_support_the_text_are_named() -> None:
     notes = findings._paper_notes(4, findings.paper_claims(4, 0.05))
     assert any("FGSM-benchmark accuracy rises with label errors" in n and "r = 0.009" in n and "p = 0.979" in n
                for n in notes)
+    notes = findings._paper_notes(3, findings.paper_claims(3, 0.05))
+    assert any("alexnet8" in n and "clean test accuracy does not change with class imbalance" in n
+               and "contradicted" in n and "r = -0.795" in n for n in notes)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +110,9 @@ def test_findings_on_the_synthetic_truth(summary: pd.DataFrame) -> None:
     for status in (S, vd.CONTRADICTED, vd.NOT_TESTABLE):
         assert f"| {status}" in text
     assert "Transfer and white-box disagree" in text and "p = 3.347 is not a probability" in text
+    # each attack's family mirrors the transfer family: every claim is judged once per attack
+    assert all(set(c.whitebox) == {"whitebox_fgsm", "whitebox_pgd_l2"} for f in found for c in f.claims)
+    assert "| white-box FGSM accuracy in its place | white-box PGD-L2 accuracy in its place |" in text
     missing = findings.evaluate_findings(summary[summary["series"] != "rq5_dual"], SETTINGS, findings.Thresholds())
     assert missing[4].verdict == "not in this study" and not missing[4].claims
 
@@ -122,3 +130,37 @@ def test_replication_table_compares_every_paper_number(summary: pd.DataFrame, tm
     counts = replication.counts(table)
     assert counts["signs_compared"] == len(r[r["ours"].notna() & (r["ours"] != 0)])
     assert str(counts["signs_agree"]) in replication.notes(table)[0]
+
+
+def test_findings_with_seeds_one_architecture_no_clean_model_and_no_white_box(tmp_path: Path) -> None:
+    data = io.read_evaluations(write_eval_csvs(tmp_path, seeds=(0, 1, 2)))
+    data = data[(data["architecture"] == "lenet5") & ~data["testset"].str.startswith("whitebox")]
+    per_seed = io.summarize_seeds(data)
+    summary = io.summarize(data)
+    tables_ = findings.our_tables(summary, SETTINGS, per_seed)
+    assert tables_["rq1_gaussian"]["ci_method"].str.contains("3 seeds").all()
+    found = findings.evaluate_findings(summary, SETTINGS, findings.Thresholds(robust_accuracy=0.75), tables_)
+    assert {c.architecture for f in found for c in f.claims} == {"lenet5"}
+    assert all(not c.whitebox for f in found for c in f.claims)
+    assert all(f.whitebox_verdict("whitebox_fgsm") == "" for f in found)
+    text = findings.findings_markdown(found, SETTINGS, findings.Thresholds(0.75), "one", 3)
+    assert "3 seeds per training set" in text and "white-box FGSM accuracy in its place" not in text
+    # without the clean model, a claim measured against it is not testable (not 'contradicted')
+    no_clean = findings.evaluate_findings(summary[summary["series"] != "clean"], SETTINGS, findings.Thresholds())
+    kept = next(c for c in no_clean[2].claims if "stays within" in c.text)
+    assert kept.status == vd.NOT_TESTABLE
+
+
+def test_replication_maps_each_paper_number_to_ours_and_checks_our_interval() -> None:
+    row = {"architecture": "lenet5", "testset": "gaussian_benchmark", "n": 13, "r": 0.45, "p": 0.1, "mean": 0.86,
+           "variance_ddof1": 0.01, "mean_ci_low": 0.85, "mean_ci_high": 0.87}
+    for ci, inside in (((0.40, 0.60), "yes"), ((0.50, 0.60), "no")):
+        table = replication.replication_table({"rq1_gaussian": pd.DataFrame([{**row, "ci_low": ci[0],
+                                                                              "ci_high": ci[1]}])})
+        got = table[(table["table"] == "Table 2") & (table["architecture"] == "lenet5")
+                    & (table["testset"] == "MNIST-C")].set_index("quantity")
+        assert got.loc["r", "paper"] == 0.489 and got.loc["r", "ours"] == 0.45  # the paper's Table 2, MNIST-C
+        assert got.loc["r", "paper_inside"] == inside and got.loc["r", "sign_agrees"] == "yes"
+        assert got.loc["mean", "paper"] == 0.866 and got.loc["mean", "paper_inside"] == "yes"
+        assert got.loc["p", "paper_inside"] == "" and got.loc["variance", "ours"] == 0.01
+        assert table[table["table"] != "Table 2"]["ours"].isna().all()  # nothing else in this study

@@ -152,9 +152,13 @@ def test_multiple_correlation_table_equals_least_squares(summary: pd.DataFrame) 
             bands = [(0.95, "very high"), (0.8, "high"), (0.5, "moderate"), (0.3, "low"), (0, "weak or none")]
             assert got["strength"] == next(name for bound, name in bands if got["R"] >= bound)
             assert got["status"] == ("significant" if got["p_holm"] < 0.05 else "not significant")
-            seed = derive_seed(SETTINGS.seed, "rq6_four", arch, testset, "R")
-            interval = st.bootstrap_multiple_correlation_ci(rows[factors], y, SETTINGS.bootstrap_resamples, seed)
-            assert (got["ci_low"], got["ci_high"]) == interval and got["ci_low"] <= got["R"] <= got["ci_high"]
+            lo, hi = got["ci_low"], got["ci_high"]  # population R: the noncentral F puts f at its tail quantiles
+            assert (lo, hi) == pytest.approx(st.multiple_correlation_ci(f, 4, 20, 25)) and 0 <= lo <= hi <= 1
+            assert sps.ncf.cdf(f, 4, 20, 25 * hi**2 / (1 - hi**2)) == pytest.approx(0.025, abs=1e-8)
+            if lo > 0:
+                assert sps.ncf.cdf(f, 4, 20, 25 * lo**2 / (1 - lo**2)) == pytest.approx(0.975, abs=1e-8)
+            else:
+                assert sps.f.cdf(f, 4, 20) <= 0.975
     strict = tables.multiple_correlation_table(summary, "rq6_four", replace(SETTINGS, alpha=1e-300))
     assert set(strict["status"]) <= {"not significant", "significant"} and "significant" not in set(
         strict.loc[strict["p_holm"] >= 1e-300, "status"])
@@ -266,11 +270,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):
     return out
 
 
-def test_spearman_intervals_resample_seeds_within_levels(seeded) -> None:
+def test_spearman_intervals_come_from_the_pooled_seed_noise(seeded) -> None:
     csvs, per_seed, summary = seeded[3]
     raw = raw_per_seed(csvs)
     table = tables.spearman_table(summary, "rq3_imbalance", SETTINGS, per_seed)
-    assert set(table["ci_method"]) == {"seeds within levels (3 seeds)"} and set(table["n_seeds"]) == {3}
+    assert set(table["ci_method"]) == {"seed noise (3 seeds, pooled t)"} and set(table["n_seeds"]) == {3}
     assert tables.seed_notes(table) == ["3 seeds per model: every interval rests on the spread across seeds."]
     for arch in ARCHS:
         models = [("clean", "base", 0.0)] + [("rq3_imbalance", f"ci{lv:g}", lv) for lv in (0.25, 0.3, 0.35, 0.4,
@@ -280,8 +284,8 @@ def test_spearman_intervals_resample_seeds_within_levels(seeded) -> None:
             groups = [raw.loc[(arch, series, setid)].xs(testset, level="testset").to_numpy()
                       for series, setid, _ in models]
             got = table[(table["architecture"] == arch) & (table["testset"] == testset)].iloc[0]
-            lo, hi = st.seed_bootstrap_spearman_ci(x, groups, SETTINGS.bootstrap_resamples,
-                                                   derive_seed(SETTINGS.seed, "rq3_imbalance", arch, testset))
+            lo, hi = st.seed_noise_spearman_ci(x, groups, SETTINGS.bootstrap_resamples,
+                                               derive_seed(SETTINGS.seed, "rq3_imbalance", arch, testset))
             assert (got["ci_low"], got["ci_high"]) == pytest.approx((lo, hi))
             assert got["ci_low"] - 1e-12 <= got["r"] <= got["ci_high"] + 1e-12
             assert got["r"] == pytest.approx(sps.spearmanr(x, [g.mean() for g in groups]).statistic)
@@ -316,7 +320,7 @@ def test_short_segments_get_an_interval_from_the_seeds(seeded) -> None:
     seg = tables.segments_table(summary, "rq2_fgsm", SETTINGS, seeds=per_seed)
     row = seg[(seg["architecture"] == "lenet5") & (seg["segment"] == "II") & (seg["testset"] == "fgsm_benchmark")]
     row = row.iloc[0]
-    assert row["n"] == 4 and row["ci_method"] == "seeds within levels (3 seeds)"
+    assert row["n"] == 4 and row["ci_method"] == "seed noise (3 seeds, pooled t)"
     assert row["ci_low"] - 1e-12 <= row["r"] <= row["ci_high"] + 1e-12 and "not estimable" not in row["note"]
     one = tables.segments_table(seeded[1][2], "rq2_fgsm", SETTINGS, seeds=seeded[1][1])
     row = one[(one["architecture"] == "lenet5") & (one["segment"] == "II") & (one["testset"] == "fgsm_benchmark")]
@@ -344,3 +348,12 @@ def test_levels_table_gives_the_t_interval_across_seeds_per_level(seeded, tmp_pa
     assert any(n.startswith("one seed: no interval across seeds") for n in notes)
     md = tables.write_table(one, tmp_path / "levels", "Levels", notes)[1].read_text()
     assert "one seed: no interval across seeds" in md
+
+
+def test_segments_can_split_at_a_level_fixed_in_advance(summary: pd.DataFrame) -> None:
+    fixed = tables.segments_table(summary, "rq2_fgsm", SETTINGS, split_at={"lenet5": 5.0})
+    lenet, alex = fixed[fixed["architecture"] == "lenet5"], fixed[fixed["architecture"] == "alexnet8"]
+    assert set(lenet["peak_level"]) == {5.0}
+    assert lenet[lenet["segment"] == "I"]["level_max"].max() == 5.0
+    assert lenet[lenet["segment"] == "II"]["level_min"].min() == 6.0
+    assert set(alex["peak_level"]) == {7.0}  # not given: split at its own peak

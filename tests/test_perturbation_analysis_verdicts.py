@@ -64,3 +64,9 @@ def test_level_claims_and_summaries() -> None:
     assert vd.summarize([n, t]).startswith("no evidence")
     assert vd.summarize([t, t]).startswith("not testable here")
     assert vd.summarize([]) == "not in this study"
+
+
+def test_a_claim_of_no_effect_is_contradicted_by_a_significant_trend_of_either_sign() -> None:
+    got = vd.judge_trends([ev(-0.8, 0.001), ev(0.8, 0.001), ev(0.1, 0.6, ci=(-0.4, 0.5))], [vd.NO_EFFECT] * 3, 0.05)
+    assert [j.status for j in got] == [vd.CONTRADICTED, vd.CONTRADICTED, vd.NO_EVIDENCE]
+    assert "consistent with no effect, not a proof of it" in got[2].reason and "[-0.4, 0.5]" in got[2].reason

@@ -14,6 +14,15 @@ def _stem(path: str) -> str:
     return str(Path(path).with_suffix(""))
 
 
+def _exclusions(levels: str) -> list[str]:
+    """Notes on the test images each equal-L2 level excludes (FGSM benchmark and white-box FGSM)."""
+    from ..perturbation.analysis.io import EQUAL_L2_TESTSETS, read_level_curves
+    from ..perturbation.analysis.tables import exclusion_notes
+
+    curves = read_level_curves(levels)
+    return [note for testset in EQUAL_L2_TESTSETS for note in exclusion_notes(curves, testset)]
+
+
 def _stems(outputs: Files) -> dict[str, str]:
     """Stems of a multi-factor rule's named outputs: '<name>_csv' -> name; 'png' -> 'figure'."""
     stems = {name[: -len("_csv")]: _stem(path) for name, path in outputs.items() if name.endswith("_csv")}
@@ -40,7 +49,7 @@ def analysis_single_factor(job: Job) -> None:
     (error bars across seeds) of a single-factor series."""
     from ..perturbation.analysis import figures as fg
     from ..perturbation.analysis import tables as tb
-    from ..perturbation.analysis.io import read_level_curves, read_summary, series_rows
+    from ..perturbation.analysis.io import read_summary, series_rows
     from ..perturbation.series import SINGLE_FACTOR_SERIES, title
 
     series = job.params["series"]
@@ -48,7 +57,7 @@ def analysis_single_factor(job: Job) -> None:
     summary = read_summary(job.input.summary, series)
     per_seed = read_summary(job.input.seeds, series)
     table = tb.spearman_table(summary, series, settings, per_seed)
-    notes = [*tb.table_notes(settings), *tb.seed_notes(table), *tb.exclusion_notes(read_level_curves(job.input.levels))]
+    notes = [*tb.table_notes(settings), *tb.seed_notes(table), *_exclusions(job.input.levels)]
     tb.write_table(table, _stem(job.output.csv), title(series), notes)
     levels = tb.levels_table(per_seed, series, settings.confidence)
     tb.write_table(levels, _stem(job.output.levels_csv), title(series) + ": accuracy per level across seeds",
@@ -60,7 +69,7 @@ def analysis_single_factor(job: Job) -> None:
 def analysis_segments(job: Job) -> None:
     """Table 3 analogue: the series split at its FGSM-benchmark peak per architecture."""
     from ..perturbation.analysis import tables as tb
-    from ..perturbation.analysis.io import read_level_curves, read_summary
+    from ..perturbation.analysis.io import read_summary
     from ..perturbation.series import title
 
     series = job.params["series"]
@@ -68,8 +77,9 @@ def analysis_segments(job: Job) -> None:
     summary = read_summary(job.input.summary, series)
     table = tb.segments_table(summary, series, settings, seeds=read_summary(job.input.seeds, series))
     notes = ["Segment I: levels up to and including the FGSM-benchmark accuracy peak (found from the data per "
-             "architecture); segment II: the levels after it.", *tb.table_notes(settings), *tb.seed_notes(table),
-             *tb.exclusion_notes(read_level_curves(job.input.levels))]
+             "architecture); segment II: the levels after it. A split at the data's own maximum favours 'rises, "
+             "then falls', so findings.md tests the segments split at the paper's peaks (L2 = 8, 7) instead.",
+             *tb.table_notes(settings), *tb.seed_notes(table), *_exclusions(job.input.levels)]
     tb.write_table(table, _stem(job.output.csv), title(series) + ", two segments", notes)
 
 
@@ -83,22 +93,24 @@ def _multi_factor(job: Job) -> None:
     series, out = job.params["series"], _stems(job.output)
     settings = tb.Settings.from_params(job.params["stats"])
     summary = read_summary(job.input.summary, series)
-    name = title(series)
+    name, seeds = title(series), tb.runs_seed_note(series_rows(summary, series))
     tb.write_table(tb.multiple_correlation_table(summary, series, settings), out["correlation"],
-                   name + ": multiple correlation", tb.multi_notes(series, settings))
+                   name + ": multiple correlation", [*tb.multi_notes(series, settings), seeds])
     tb.write_table(tb.coefficient_table(summary, series, settings), out["slopes"], name + ": OLS slopes",
-                   tb.coefficient_notes(settings))
+                   [*tb.coefficient_notes(settings), seeds])
+    figure_title = f"{name} ({seeds.split(':')[0]})"
     if "main_effects" not in out:
-        fg.dual_heatmaps(series_rows(summary, series), out["figure"], name)
+        fg.dual_heatmaps(series_rows(summary, series), out["figure"], figure_title)
         return
     effects = tb.main_effects_table(summary, series, settings)
-    tb.write_table(effects, out["main_effects"], name + ": main effects", tb.main_effect_notes(settings))
+    tb.write_table(effects, out["main_effects"], name + ": main effects", [*tb.main_effect_notes(settings), seeds])
     tb.write_table(tb.effect_range_table(summary, series), out["ranges"], name + ": effect ranges",
                    ["range = max - min of a factor's level means; rank 1 = the factor with the largest effect."])
     tb.write_table(tb.anova_table(summary, series), out["anova"], name + ": ANOVA",
                    ["Type-II ANOVA (statsmodels) of accuracy on the four factors as categorical main effects; "
                     "n runs of k levels leave n - 1 - 4(k - 1) residual degrees of freedom (L25: 8, L16: 3)."])
-    fg.main_effects_figure(effects, out["figure"], name + ": main effects")
+    fg.main_effects_figure(effects, out["figure"], f"{figure_title}: main effects, bars: "
+                           f"{settings.confidence:.0%} intervals from the additive model's residual MSE")
 
 
 def analysis_dual(job: Job) -> None:

@@ -9,6 +9,7 @@ smallest attainable Holm p is above alpha, or the statistic is undefined).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def seed_matrix(per_seed: pd.DataFrame | None, group: pd.DataFrame, testset: str
 
 
 def _levels_method(counts: np.ndarray | None) -> str:
-    """ci_method of the pairs-of-levels bootstrap: why the seeds could not be resampled."""
+    """ci_method of the pairs-of-levels bootstrap: why the seed noise could not be used."""
     if counts is None:
         return "levels"
     return "levels (one seed)" if counts.max(initial=0) <= 1 else "levels (a level has one seed)"
@@ -57,13 +58,13 @@ def _levels_method(counts: np.ndarray | None) -> str:
 
 def _r_interval(x: np.ndarray, y: np.ndarray, seeds: pd.DataFrame | None, settings: Settings,
                 seed: int) -> tuple[float, float, str]:
-    """(ci_low, ci_high, ci_method) of r: seeds resampled within levels when every level has >= 2 seeds,
-    else (level, accuracy) pairs resampled."""
+    """(ci_low, ci_high, ci_method) of r: a parametric bootstrap of the pooled seed noise when every level has
+    >= 2 seeds (`st.seed_noise_spearman_ci`), else (level, accuracy) pairs resampled."""
     counts = None if seeds is None else seeds.notna().sum(axis=1).to_numpy()
     if counts is not None and len(counts) and counts.min() >= 2:
         groups = [row[~np.isnan(row)] for row in seeds.to_numpy(float)]
-        lo, hi = st.seed_bootstrap_spearman_ci(x, groups, settings.bootstrap_resamples, seed, settings.confidence)
-        return lo, hi, f"seeds within levels ({_count(pd.Series(counts))} seeds)"
+        lo, hi = st.seed_noise_spearman_ci(x, groups, settings.bootstrap_resamples, seed, settings.confidence)
+        return lo, hi, f"seed noise ({_count(pd.Series(counts))} seeds, pooled t)"
     lo, hi = st.bootstrap_spearman_ci(x, y, settings.bootstrap_resamples, seed, settings.confidence)
     return lo, hi, _levels_method(counts)
 
@@ -130,7 +131,8 @@ def spearman_table(summary: pd.DataFrame, series: str, settings: Settings,
     """Tables 2, 4, 5 analogue: Spearman r, p, Holm p, bootstrap CI, mean, variance per (arch, test set).
 
     With `seeds` (the per-seed summary, `io.summarize_seeds`) the seeds are replicates: the interval of r
-    resamples seeds within levels and the series mean gets a t-interval across seeds (see `_correlation_row`).
+    redraws each level's mean from the pooled seed noise and the series mean gets a t-interval across seeds
+    (see `_correlation_row`).
     """
     factor = SINGLE_FACTOR_SERIES[series]
     data = series_rows(summary, series)
@@ -166,18 +168,24 @@ SEGMENT_COLUMNS = ["architecture", "segment", "level_min", "level_max", "peak_le
 
 
 def segments_table(summary: pd.DataFrame, series: str, settings: Settings,
-                   split_on: str = "fgsm_benchmark", seeds: pd.DataFrame | None = None) -> pd.DataFrame:
+                   split_on: str = "fgsm_benchmark", seeds: pd.DataFrame | None = None,
+                   split_at: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Table 3 analogue: the series split at the peak of `split_on` accuracy per architecture.
 
     Segment I holds the levels up to and including the peak, segment II those after it; a
     segment too short for a correlation reports NaN with a note. `seeds` as in `spearman_table`.
+    `split_at` (architecture -> level) fixes the split in advance instead, e.g. at the paper's peaks: a split
+    chosen at the data's own maximum makes 'rises, then falls' more likely than its p says.
     """
     factor = SINGLE_FACTOR_SERIES[series]
     data = series_rows(summary, series)
     rows = []
     for arch, group in data.groupby("architecture", sort=False):
         x = group[factor].to_numpy(float)
-        peak, first = st.peak_split(x, group[split_on].to_numpy(float))
+        if split_at is not None and arch in split_at:
+            peak, first = float(split_at[arch]), x <= float(split_at[arch])
+        else:
+            peak, first = st.peak_split(x, group[split_on].to_numpy(float))
         for name, mask in (("I", first), ("II", ~first)):
             seg = group[mask]
             levels = seg[factor].to_numpy(float)
@@ -214,16 +222,18 @@ def _fits(summary: pd.DataFrame, series: str, settings: Settings):
 
 
 def multiple_correlation_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
-    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, its pairs-bootstrap
-    interval and the F-test p (the paper's joint statistic; per-factor claims use `coefficient_table`)."""
+    """Tables 6, 7 analogue: multiple correlation R of OLS accuracy ~ factor levels, the interval of the
+    population R from the noncentral F (`st.multiple_correlation_ci`) and the F-test p (the paper's joint
+    statistic; per-factor claims use `coefficient_table`)."""
     rows = []
-    for arch, testset, group, factors, fit in _fits(summary, series, settings):
-        lo, hi = st.bootstrap_multiple_correlation_ci(
-            group[factors], group[testset].to_numpy(float), settings.bootstrap_resamples,
-            derive_seed(settings.seed, series, arch, testset, "R"), settings.confidence)
+    for arch, testset, _, factors, fit in _fits(summary, series, settings):
+        lo, hi = st.multiple_correlation_ci(fit.f, fit.df_model, fit.df_resid, fit.n, settings.confidence)
+        note = fit.note
+        if np.isnan(lo) and np.isfinite(fit.f):
+            note = f"F = {format_value(fit.f)}: beyond the noncentral F scipy evaluates, interval of R not computed"
         rows.append({"architecture": arch, "testset": testset, "factors": "+".join(factors), "n": fit.n,
                      "R": fit.r, "strength": st.strength(fit.r), "R2": fit.r2, "ci_low": lo, "ci_high": hi,
-                     "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid, "p": fit.p, "note": fit.note})
+                     "F": fit.f, "df_model": fit.df_model, "df_resid": fit.df_resid, "p": fit.p, "note": note})
     return _with_holm(rows, MULTI_COLUMNS, settings.alpha)
 
 
@@ -349,9 +359,10 @@ def table_notes(settings: Settings) -> list[str]:
         "this n could be significant in this table) or the statistic is undefined.",
         f"ci_low, ci_high: {settings.confidence:.0%} percentile bootstrap interval of r "
         f"({settings.bootstrap_resamples} resamples, seed {settings.seed}); ci_method says what is resampled. "
-        "'seeds within levels (k seeds)': the seeds are the replicates; each level's seeds are drawn with "
-        "replacement and its mean recomputed, the levels stay fixed (any n >= 3 has an interval). "
-        "'levels (one seed)': (level, accuracy) pairs are drawn; NaN "
+        "'seed noise (k seeds, pooled t)': the seeds are the replicates; their variance is pooled over the "
+        "levels (df = sum of k - 1) and each resample draws every level's mean as mean + s / sqrt(k) t(df), the "
+        "levels fixed (any n >= 3 has an interval); seed noise comparable to the gaps between level means "
+        "pulls r and its interval toward 0. 'levels (one seed)': (level, accuracy) pairs are drawn; NaN "
         f"(not estimable) below n = {st.MIN_BOOTSTRAP_N}, where a resample of n points often holds 2 distinct "
         "points or fewer and the interval collapses to [1, 1] or spans [-1, 1].",
         "mean, variance_ddof1: mean and sample variance (ddof = 1) of accuracy over the models of the series.",
@@ -372,6 +383,15 @@ def seed_notes(table: pd.DataFrame) -> list[str]:
         return ["one seed: no interval across seeds (the interval columns across seeds are NaN; the interval of "
                 "r, where given, resamples (level, accuracy) pairs)."]
     return [f"{_count(counts)} seeds per model: every interval rests on the spread across seeds."]
+
+
+def runs_seed_note(data: pd.DataFrame) -> str:
+    """How many seeds stand behind each run's accuracy in a multi-factor table (its `n_seeds` column)."""
+    counts = pd.to_numeric(data["n_seeds"], errors="coerce").dropna() if "n_seeds" in data else pd.Series()
+    if counts.empty or (counts < 2).any():
+        return "one seed: each run's accuracy is one model; no interval across seeds."
+    return (f"{_count(counts)} seeds per run: each run's accuracy is the mean over its seeds, and the fit takes "
+            "these means as its observations.")
 
 
 def levels_notes(settings: Settings, table: pd.DataFrame) -> list[str]:
@@ -410,9 +430,12 @@ def multi_notes(series: str, settings: Settings) -> list[str]:
     return [f"R = corr(y, y_hat) of the OLS fit (statsmodels) accuracy ~ {factors} (factor levels as numbers); "
             "p: the fit's F-test (the paper's joint statistic; a claim about one factor uses that factor's "
             "coefficient test in the slopes table). A p is never 0 (an underflow is floored at 5e-324).",
-            f"ci_low, ci_high: {settings.confidence:.0%} percentile pairs-bootstrap interval of R "
-            f"({settings.bootstrap_resamples} resamples of runs, seed {settings.seed}); NaN below "
-            f"n = {st.MIN_BOOTSTRAP_N} runs or when over half the resamples leave the fit undefined.",
+            f"ci_low, ci_high: {settings.confidence:.0%} interval of the population R (fixed factor levels) "
+            "from inverting the noncentral F of the fit's F statistic (Steiger & Fouladi 1997; MBESS ci.R2): "
+            f"R^2 = lambda / (lambda + n) at the noncentralities lambda at which the observed F is the "
+            f"{1 - (1 - settings.confidence) / 2:.4g} and {(1 - settings.confidence) / 2:.4g} quantile (0 when "
+            "even lambda = 0 puts it lower). Not resampled; it can lie below R, which is biased upward in small "
+            "designs (pure noise on 25 runs and 4 factors gives R near 0.4). NaN when the F-test is undefined.",
             "An exact fit (no residual variance) has R = 1 and F, p NaN: the F-test is undefined.",
             f"p_holm: Holm-adjusted over this table; status: significant at alpha = {settings.alpha} or not "
             "(not testable: the fit is undefined, see note).",

@@ -16,6 +16,8 @@ from . import stats as st
 
 SUPPORTED, CONTRADICTED, NO_EVIDENCE, NOT_TESTABLE = "supported", "contradicted", "no evidence", "not testable here"
 STATUSES = (SUPPORTED, CONTRADICTED, NO_EVIDENCE, NOT_TESTABLE)
+RISES, FALLS, ASSOCIATED, NO_EFFECT = 1, -1, 0, None
+"""What a trend claim says of its statistic: a positive or negative sign, any association (R), or none."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,14 @@ def _interval(e: Evidence) -> str:
     return f", interval [{fmt(e.ci_low)}, {fmt(e.ci_high)}]"
 
 
-def judge_trends(evidence: list[Evidence | None], directions: list[int], alpha: float) -> list[Judgement]:
+def judge_trends(evidence: list[Evidence | None], directions: list[int | None], alpha: float) -> list[Judgement]:
     """Judge a family of trend claims together, Holm-adjusting their p-values within the family.
 
-    direction +1 / -1 claims a rise / fall (the statistic's sign); 0 claims an association of any sign (R,
-    which has none). Significant (Holm p < alpha) in the claimed direction: supported; in the other:
-    contradicted; not significant: no evidence (the interval bounds the effect); undefined, or unable to
-    reach alpha after Holm even at its attainable minimum p: not testable here, with the reason.
+    RISES / FALLS claim the statistic's sign; ASSOCIATED an association of any sign (R, which has none);
+    NO_EFFECT that there is none. Significant (Holm p < alpha) as claimed: supported; otherwise significant:
+    contradicted; not significant: no evidence (the interval bounds the effect; for NO_EFFECT consistent with
+    the claim, not a proof of it); undefined, or unable to reach alpha after Holm even at its attainable
+    minimum p: not testable here, with the reason.
     """
     p = np.array([e.p if e is not None and e.defined else np.nan for e in evidence], float)
     p_min = np.array([e.p_min if e is not None and e.defined else np.nan for e in evidence], float)
@@ -89,10 +92,12 @@ def judge_trends(evidence: list[Evidence | None], directions: list[int], alpha: 
             out.append(Judgement(NOT_TESTABLE, h, f"{shown}; n = {e.n} cannot reach alpha = {alpha:g}: attainable "
                                                   f"p >= {fmt(e.p_min)}, Holm p >= {fmt(h_min)}"))
         elif h < alpha:
-            agrees = direction == 0 or np.sign(e.value) == direction
+            agrees = direction is not NO_EFFECT and (direction == ASSOCIATED or np.sign(e.value) == direction)
             out.append(Judgement(SUPPORTED if agrees else CONTRADICTED, h, shown + _interval(e)))
         else:
-            out.append(Judgement(NO_EVIDENCE, h, f"{shown} (not significant at {alpha:g}){_interval(e)}"))
+            consistent = "; consistent with no effect, not a proof of it" if direction is NO_EFFECT else ""
+            out.append(Judgement(NO_EVIDENCE, h, f"{shown} (not significant at {alpha:g}{consistent})"
+                                                 f"{_interval(e)}"))
     return out
 
 
