@@ -146,6 +146,15 @@ def test_holm_matches_a_hand_computed_case() -> None:
     np.testing.assert_allclose(st.holm(p), [0.03, 0.06, 0.06, 0.02, np.nan])
 
 
+def test_holm_equals_statsmodels_on_random_families_with_ties() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 5, 20, 60):
+        p = np.round(rng.uniform(0, 0.2, size) ** 2, 4)  # rounding makes ties
+        np.testing.assert_allclose(st.holm(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-15)
+
+
 def test_holm_never_lowers_a_p_and_attainable_holm_is_its_best_case() -> None:
     p = np.array([1e-300, 0.5, 0.9])
     assert (st.holm(p) >= p).all() and (st.holm(p) > 0).all()

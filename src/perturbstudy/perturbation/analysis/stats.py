@@ -17,7 +17,6 @@ from scipy import optimize
 from scipy import stats as sps
 from statsmodels.formula.api import ols
 from statsmodels.stats.anova import anova_lm
-from statsmodels.stats.multitest import multipletests
 
 EXACT_MAX_N = 10
 """Spearman's p is exact (all n! pairings enumerated) up to this n, the t-approximation above it."""
@@ -244,12 +243,18 @@ def mean_variance(y: np.ndarray) -> tuple[float, float]:
 
 
 def holm(pvalues: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values (statsmodels) over the non-NaN entries; NaN stays NaN; never below the raw p."""
+    """Holm-adjusted p-values over the non-NaN entries; NaN stays NaN; never below the raw p.
+
+    The step-down in numpy (equal to statsmodels' multipletests, tested): multipletests runs gc.collect() on
+    every call, 67 ms each in the findings, which judge hundreds of families.
+    """
     p = np.asarray(pvalues, float)
     out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = np.maximum(multipletests(p[ok], method="holm")[1], p[ok])
+    ok = np.flatnonzero(~np.isnan(p))
+    if len(ok):
+        order = ok[np.argsort(p[ok], kind="stable")]
+        stepped = np.maximum.accumulate(p[order] * np.arange(len(order), 0, -1))
+        out[order] = np.minimum(stepped, 1.0)
     return out
 
 
