@@ -135,6 +135,15 @@ def _mean_keeps(ctx: Context, testset: str) -> tuple[float, bool, str]:
 
 G, F, T = "gaussian_benchmark", TRANSFER, "test"
 UP, DOWN, ANY, NONE = vd.RISES, vd.FALLS, vd.ASSOCIATED, vd.NO_EFFECT
+
+
+def _linear_claims(count: str) -> list[ClaimSpec]:
+    """RQ5/RQ6's shared pair: the joint R of the `count` levels (the paper's statistic) and the FGSM slope."""
+    return [ClaimSpec(f"{{acc}} correlates with the {count} levels jointly (R, F-test: the paper's statistic)", F,
+                      "joint", ANY),
+            ClaimSpec("{acc} rises with the FGSM level (its own OLS coefficient)", F, "slope", UP, factor="fgsm")]
+
+
 CLAIMS: dict[int, tuple[str, str, list[ClaimSpec]]] = {
     1: ("rq1_gaussian",
         "Gaussian-noise training raises robustness, but only a little: the clean model is already robust to random "
@@ -168,18 +177,14 @@ CLAIMS: dict[int, tuple[str, str, list[ClaimSpec]]] = {
     5: ("rq5_dual",
         "Gaussian + FGSM training together have a significant positive effect on adversarial robustness and do "
         "not severely degrade clean performance; the effect on random robustness depends on the architecture.",
-        [ClaimSpec("{acc} correlates with the two levels jointly (R, F-test: the paper's statistic)", F, "joint",
-                   ANY),
-         ClaimSpec("{acc} rises with the FGSM level (its own OLS coefficient)", F, "slope", UP, factor="fgsm"),
+        [*_linear_claims("two"),
          ClaimSpec("{acc} does not change with the Gaussian level (its own OLS coefficient)", F, "slope", NONE,
                    factor="gaussian"),
          ClaimSpec("mean {acc} over the grid within {tol} of the clean model", T, "level", check=_mean_keeps)]),
     6: ("rq6_four",
         "Training with all four perturbations correlates linearly and positively with adversarial robustness, "
         "without lowering random robustness.",
-        [ClaimSpec("{acc} correlates with the four levels jointly (R, F-test: the paper's statistic)", F, "joint",
-                   ANY),
-         ClaimSpec("{acc} rises with the FGSM level (its own OLS coefficient)", F, "slope", UP, factor="fgsm"),
+        [*_linear_claims("four"),
          ClaimSpec("mean {acc} within {tol} of the clean model", G, "level", check=_mean_keeps)]),
 }
 PAPER_TABLE = {series: table for table, (series, _) in pp.TABLES.items()}
@@ -378,14 +383,6 @@ def evaluate_findings(summary: pd.DataFrame, settings: Settings, thresholds: Thr
             for claim, j in zip(finding.claims, _judge(attack_items, settings.alpha), strict=True):
                 claim.whitebox[attack] = j
     return out
-
-
-def verdict_table(findings: list[Finding]) -> pd.DataFrame:
-    """One row per finding: our verdict (transfer, the paper's protocol), with each white-box attack in its place,
-    and the verdict the paper's own numbers imply."""
-    return pd.DataFrame([{"finding": f.number, "series": f.series, "verdict": f.verdict,
-                          **{f"{w}_verdict": f.whitebox_verdict(w) for w in WHITEBOX},
-                          "paper_verdict": f.paper_verdict} for f in findings])
 
 
 def _cell(j: vd.Judgement | None) -> str:

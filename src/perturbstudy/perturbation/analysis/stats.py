@@ -319,9 +319,13 @@ class MultipleCorrelation(NamedTuple):
     n: int
     df_model: int
     df_resid: int
-    coefficients: dict[str, float]
     note: str
     tests: dict[str, Coefficient]
+
+    @property
+    def coefficients(self) -> dict[str, float]:
+        """Each factor's slope (from `tests`)."""
+        return {c: t.slope for c, t in self.tests.items()}
 
 
 def _coefficient_tests(fit, columns: list[str], confidence: float, exact: bool) -> dict[str, Coefficient]:
@@ -346,7 +350,7 @@ def multiple_correlation(x: pd.DataFrame, y: np.ndarray, confidence: float = 0.9
     y = np.asarray(y, float)
     x = x.loc[:, x.nunique() > 1].astype(float)
     n, k = len(y), x.shape[1]
-    nan = MultipleCorrelation(np.nan, np.nan, np.nan, np.nan, n, k, n - k - 1, {}, "", {})
+    nan = MultipleCorrelation(np.nan, np.nan, np.nan, np.nan, n, k, n - k - 1, "", {})
     if k == 0:
         return nan._replace(note="no factor varies")
     if n <= k + 1:
@@ -361,10 +365,9 @@ def multiple_correlation(x: pd.DataFrame, y: np.ndarray, confidence: float = 0.9
         exact = float(fit.ssr) <= 1e-12 * float(((y - y.mean()) ** 2).sum())
         f, p = (np.nan, np.nan) if exact else (float(fit.fvalue), _floor_p(float(fit.f_pvalue)))
         tests = _coefficient_tests(fit, list(x.columns), confidence, exact)
-    coefficients = {c: t.slope for c, t in tests.items()}
     note = "exact fit (no residual variance): F-test undefined" if exact else ""
     return MultipleCorrelation(min(r, 1.0), float(fit.rsquared), f, p, n, int(fit.df_model), int(fit.df_resid),
-                               coefficients, note, tests)
+                               note, tests)
 
 
 LAMBDA_MAX = 1e9
@@ -457,11 +460,10 @@ def anova(frame: pd.DataFrame, factors: list[str], response: str) -> pd.DataFram
 
     Columns: term, df, sum_sq, mean_sq, F, p. F and p are NaN without residual degrees of freedom.
     """
-    data = frame[[*factors, response]].rename(columns={response: "y"})
-    formula = "y ~ " + " + ".join(f"C({f})" for f in factors if data[f].nunique() > 1)
+    fit = _additive_fit(frame, factors, response)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = anova_lm(ols(formula, data=data).fit(), typ=2)
+        table = anova_lm(fit, typ=2)
     table = table.rename(columns={"PR(>F)": "p", "sum_sq": "sum_sq", "df": "df"})
     table.index = [i[2:-1] if i.startswith("C(") else i for i in table.index]
     table["mean_sq"] = table["sum_sq"] / table["df"]

@@ -212,13 +212,13 @@ DEFAULT_SETTINGS = Settings()
 
 
 def _fits(summary: pd.DataFrame, series: str, settings: Settings):
-    """(arch, test set, runs, factors, OLS fit) for every architecture and test set of a multi-factor series."""
+    """(arch, test set, factors, OLS fit) for every architecture and test set of a multi-factor series."""
     factors = list(MULTI_FACTOR_SERIES[series])
     data = series_rows(summary, series)
     for arch, group in data.groupby("architecture", sort=False):
         for testset in metric_columns(group.dropna(axis=1, how="all")):
             fit = st.multiple_correlation(group[factors], group[testset].to_numpy(float), settings.confidence)
-            yield arch, testset, group, factors, fit
+            yield arch, testset, factors, fit
 
 
 def multiple_correlation_table(summary: pd.DataFrame, series: str, settings: Settings) -> pd.DataFrame:
@@ -226,7 +226,7 @@ def multiple_correlation_table(summary: pd.DataFrame, series: str, settings: Set
     population R from the noncentral F (`st.multiple_correlation_ci`) and the F-test p (the paper's joint
     statistic; per-factor claims use `coefficient_table`)."""
     rows = []
-    for arch, testset, _, factors, fit in _fits(summary, series, settings):
+    for arch, testset, factors, fit in _fits(summary, series, settings):
         lo, hi = st.multiple_correlation_ci(fit.f, fit.df_model, fit.df_resid, fit.n, settings.confidence)
         note = fit.note
         if np.isnan(lo) and np.isfinite(fit.f):
@@ -245,7 +245,7 @@ def coefficient_table(summary: pd.DataFrame, series: str, settings: Settings = D
     """Each factor's own OLS coefficient (slope per unit level) with its t-test and interval, from the same
     fit as R: the statistic for a claim about one factor. Holm over the whole table."""
     rows = []
-    for arch, testset, _, factors, fit in _fits(summary, series, settings):
+    for arch, testset, factors, fit in _fits(summary, series, settings):
         for factor in factors:
             test = fit.tests.get(factor, st.NAN_COEFFICIENT)
             dropped = factor not in fit.tests and not fit.note
@@ -373,10 +373,15 @@ def table_notes(settings: Settings) -> list[str]:
     ]
 
 
+def _seed_counts(frame: pd.DataFrame) -> pd.Series:
+    """The known values of a frame's n_seeds column (empty without one)."""
+    return pd.to_numeric(frame["n_seeds"], errors="coerce").dropna() if "n_seeds" in frame else pd.Series()
+
+
 def seed_notes(table: pd.DataFrame) -> list[str]:
     """'one seed: no interval across seeds' when a row of `table` (its n_seeds) has a single seed, else the
     seed count the intervals rest on; nothing without per-seed data (n_seeds all NaN)."""
-    counts = pd.to_numeric(table["n_seeds"], errors="coerce").dropna() if "n_seeds" in table else pd.Series()
+    counts = _seed_counts(table)
     if counts.empty:
         return []
     if (counts < 2).any():
@@ -387,7 +392,7 @@ def seed_notes(table: pd.DataFrame) -> list[str]:
 
 def runs_seed_note(data: pd.DataFrame) -> str:
     """How many seeds stand behind each run's accuracy in a multi-factor table (its `n_seeds` column)."""
-    counts = pd.to_numeric(data["n_seeds"], errors="coerce").dropna() if "n_seeds" in data else pd.Series()
+    counts = _seed_counts(data)
     if counts.empty or (counts < 2).any():
         return "one seed: each run's accuracy is one model; no interval across seeds."
     return (f"{_count(counts)} seeds per run: each run's accuracy is the mean over its seeds, and the fit takes "
