@@ -1,4 +1,4 @@
-"""Rule evaluate: every accuracy of one model and its sanity flags."""
+"""The evaluate_* rules: every accuracy of the models of one training group and seed."""
 from perturbstudy.smk import run_step
 from perturbstudy.steps.evaluate import evaluate
 

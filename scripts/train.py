@@ -1,4 +1,4 @@
-"""Rule train: one model on one training set with one seed."""
+"""The train_* rules: the models of one training group and seed, trained together."""
 from perturbstudy.smk import run_step
 from perturbstudy.steps.train import train
 

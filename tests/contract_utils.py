@@ -15,10 +15,11 @@ import yaml
 from perturbstudy.config import validate_config
 from perturbstudy.contract import RULES, step_params
 from perturbstudy.errors import ConfigError
+from perturbstudy.perturbation.grid import training_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 # Keys whose change alters the job graph itself (new or removed jobs, other paths): tested as structural cases.
-STRUCTURAL = ("study", "seeds", "architectures", "series.*.architectures", "series.*.levels", "series.*.*_levels",
+STRUCTURAL = ("study", "seeds", "architectures", "architectures.*.group_size", "series.*.architectures", "series.*.levels", "series.*.*_levels",
               "medical.architectures", "medical.methods", "medical.ablation_architectures", "medical.gradcam.methods",
               "dataset.name", "medical.dataset.name", "medical.dataset.classes", "threads", "gpus_per_training",
               "medical.gpus")
@@ -32,8 +33,19 @@ def jobs(configfile: Path, workdir: Path = ROOT) -> list[tuple[str, dict[str, st
     for rule, body in re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=\n\n|\Z)", out, flags=re.M | re.S):
         match = re.search(r"^\s+wildcards: (.*)$", body, flags=re.M)
         wildcards = dict(kv.split("=", 1) for kv in match.group(1).split(", ")) if match else {}
-        found.append((rule, wildcards))
+        found += member_jobs(rule, wildcards, load(configfile))
     return found
+
+
+def member_jobs(rule: str, wildcards: dict[str, str], config: dict) -> list[tuple[str, dict[str, str]]]:
+    """A group job (train_<group>, evaluate_<group>) as the (rule, wildcards) of each model it runs the step for;
+    any other job as itself."""
+    for group in training_groups(config["architectures"], config.get("series")):
+        for step in ("train", "evaluate"):
+            if rule == f"{step}_{group.name}":
+                return [(step, {"arch": group.arch, "series": group.series, "setid": setid, "seed": wildcards["seed"]})
+                        for setid in group.setids]
+    return [(rule, wildcards)]
 
 
 def leaf_keys(config: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -321,7 +321,7 @@ CASES = [
          rule="benchmark_fgsm", setup=lambda w, c, p: _source_model(w, p, _pickle_model)),
     # ---- training
     Case("training-nan-loss", "job", (r"loss became nan at epoch 1, batch \d+", r"diverged"), r"Lower train\.lr",
-         rule="train", config=_set("architectures.lenet5.train.lr", 1e30),
+         rule="train_lenet5_clean_0", config=_set("architectures.lenet5.train.lr", 1e30),
          setup=lambda w, c, p: (_splits(w, p), MODEL)[1]),
     Case("training-zero-size-class-after-imbalance", "job", (r"CI=0\.96", r"= 0 samples", r"empty"),
          r"Lower the level below 0\.95", rule="trainset", config=_series("rq3_imbalance", levels=[0.96]),
@@ -332,7 +332,7 @@ CASES = [
     Case("disk-results-is-a-file", "dry", (rf"{OUT}", r"results exists and is not a folder"), r"move results away",
          setup=lambda w, c, p: (w / "results").write_text("not a folder")),
     Case("disk-model-folder-not-writable", "job", (r"seed0", r"cannot write the output here"),
-         r"make the folder writable \(chmod -R u\+w \S*seed0\)", rule="train", unprivileged=True,
+         r"make the folder writable \(chmod -R u\+w \S*seed0\)", rule="train_lenet5_clean_0", unprivileged=True,
          setup=lambda w, c, p: (_splits(w, p), _read_only(w, str(Path(MODEL).parent)), MODEL)[2]),
 ]
 

@@ -32,15 +32,20 @@ CASES = {
 }
 
 
-def scheduled(proc) -> dict[str, int]:
-    """rule -> job count from a dry run's job stats ({} for nothing to do)."""
+def scheduled(proc, by_step: bool = True) -> dict[str, int]:
+    """rule -> job count from a dry run's job stats ({} for nothing to do); with `by_step`, a group job
+    (train_<group>, evaluate_<group>) counts under its step's name, as the rerun table names it."""
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     if "Nothing to be done" in text:
         return {}
     stats = text.split("Job stats:")[1].split("\n\n")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M)
-            if m.group(1) != "total"}
+    counts: dict[str, int] = {}
+    for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M):
+        if m.group(1) != "total":  # a group job (train_<group>, evaluate_<group>) counts under its step's name
+            rule = re.sub(r"^(train|evaluate)_.*", r"\1", m.group(1)) if by_step else m.group(1)
+            counts[rule] = counts.get(rule, 0) + int(m.group(2))
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +57,9 @@ def study(smoke_study, tmp_path_factory) -> Path:
     return work
 
 
-def dry(work: Path, config: dict, *args: str) -> dict[str, int]:
+def dry(work: Path, config: dict, *args: str, by_step: bool = True) -> dict[str, int]:
     env = {**os.environ, "PYTHONPATH": str(work / "src")}  # the study's own package copy (edited by tests below)
-    return scheduled(run_snakemake(work, config, "-n", *args, env=env))
+    return scheduled(run_snakemake(work, config, "-n", *args, env=env), by_step)
 
 
 def test_nothing_to_do_and_resources_rerun_nothing(study):
@@ -67,7 +72,8 @@ def test_each_key_schedules_its_readers_and_their_dependents(study):
     for key, (value, row) in CASES.items():
         rules = sorted(table[row])
         if tuple(rules) not in expected_cache:
-            present = [r for r in rules if r in dry(study, base, "--forceall")]
+            present = [r for r in dry(study, base, "--forceall", by_step=False)  # group rules under their step
+                       if re.sub(r"^(train|evaluate)_.*", r"\1", r) in rules]
             expected_cache[tuple(rules)] = set(dry(study, base, "--forcerun", *present)) if present else set()
         got = set(dry(study, with_value(base, key, value)))
         if got != expected_cache[tuple(rules)]:
@@ -95,12 +101,14 @@ def test_adding_and_removing_a_level_rerun_only_what_they_must(study, tmp_path):
                                 "analysis_single_factor": 2}
     _real_run(work, added)
     after = artifact_hashes(work / "results" / "smoke")
-    unchanged = [p for p in before if not p.startswith(("analysis/", "report/"))]
+    # the level's group (the whole series here) is retrained together: only its models and evaluations change
+    group = ("models/lenet5/rq1_gaussian/", "eval/lenet5/rq1_gaussian/")
+    unchanged = [p for p in before if not p.startswith(("analysis/", "report/", *group))]
     assert {p for p in unchanged if after[p] != before[p]} == set(), "adding a level rewrote other artifacts"
     assert "trainsets/lenet5/rq1_gaussian/L1.5.pt" in after
     assert dry(work, added) == {}
-    removed = smoke_config()  # back to [2.0]: the L1.5 files stay, only the analysis changes
-    assert set(dry(work, removed)) == ANALYSIS
+    removed = smoke_config()  # back to [2.0]: the L1.5 files stay; the group trains without it, then the analysis
+    assert set(dry(work, removed)) == ANALYSIS | {"train", "evaluate"}
 
 
 def test_adding_a_series_or_a_seed_schedules_only_their_jobs(study):

@@ -26,8 +26,8 @@ def test_smoke_study_end_to_end(smoke_study):
         # deterministic columns only: wall times per epoch are in the training log, never in the history
         assert list(history.columns) == ["epoch", "train_loss", "train_acc", "val_acc"]
         assert history["epoch"].tolist() == list(range(1, len(history) + 1))
-        log = out / "logs" / "train" / key.arch / key.series / key.setid / f"seed{key.seed}.log"
-        assert f"epoch {len(history)}/" in log.read_text()
+        log = out / "logs" / "train" / key.arch / key.series / "g0" / f"seed{key.seed}.log"
+        assert f"{key.series}/{key.setid} seed {key.seed}: {len(history)} epochs" in log.read_text()
     # no temporary files left behind by the atomic writers, and no resume checkpoint of a finished training
     assert not list(out.rglob("*.tmp"))
     assert not list((out / "resume").rglob("*.pt"))

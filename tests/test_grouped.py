@@ -170,3 +170,44 @@ def test_grouped_training_refuses_what_it_cannot_stack():
                     [0, 1], progress=False)
     with pytest.raises(TrainingError, match="model 1 is empty"):
         train_group(_models("lenet5", 2), [_pool(8, 0), _pool(0, 1)], val, TrainSettings(), [0, 1], progress=False)
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_group_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path, monkeypatch):
+    """A group killed after an epoch checkpoint continues from it to bit-identical histories and weights."""
+    settings = TrainSettings(batch_size=16, max_epochs=4, patience=1)
+    trains, val, seeds = [_pool(40, 1), _pool(56, 2)], _pool(30, 3), [5, 6]
+    models = _models("alexnet8", 2)  # dropout: the generators' states must be carried too
+    _, full = _grouped(models, trains, val, settings, seeds)
+    ckpt = tmp_path / "group.pt"
+    saves = []
+    real_save = grouped.save_tensors
+
+    def save_then_die(path, payload):
+        real_save(path, payload)
+        saves.append(path)
+        if len(saves) == 2:
+            raise _Killed
+    monkeypatch.setattr(grouped, "save_tensors", save_then_die)
+    with pytest.raises(_Killed):
+        _grouped(models, trains, val, settings, seeds, resume_path=ckpt)
+    monkeypatch.setattr(grouped, "save_tensors", real_save)
+    resumed_models, resumed = _grouped(models, trains, val, settings, seeds, rng_seed=99, resume_path=ckpt)
+    for a, b in zip(full, resumed, strict=True):
+        assert a.history == b.history and a.best_epoch == b.best_epoch
+        for name, value in a.state_dict.items():
+            assert torch.equal(value, b.state_dict[name]), name
+    assert resumed[0].resumed_epochs == 2
+
+
+def test_group_resume_ignores_the_checkpoint_of_another_group(tmp_path, capsys):
+    settings = TrainSettings(batch_size=16, max_epochs=1, patience=1)
+    trains, val = [_pool(32, 1), _pool(32, 2)], _pool(20, 3)
+    ckpt = tmp_path / "group.pt"
+    _grouped(_models("lenet5", 2), trains, val, settings, [1, 2], resume_path=ckpt)
+    _, results = _grouped(_models("lenet5", 2), trains, val, settings, [1, 3], resume_path=ckpt)
+    assert "written for another training" in capsys.readouterr().err
+    assert results[0].resumed_epochs == 0

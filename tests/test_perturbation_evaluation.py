@@ -13,7 +13,7 @@ from torch import nn
 from perturbstudy.artifacts import save_tensors
 from perturbstudy.checkpoints import save_model
 from perturbstudy.config import load_config
-from perturbstudy.contract import step_params
+from perturbstudy.contract import group_step_params, step_params
 from perturbstudy.data import SPLITS_FORMAT, Pool, load_splits
 from perturbstudy.equal_l2.benchmarks import equal_l2_fgsm, gaussian_benchmark
 from perturbstudy.models import build_model
@@ -109,8 +109,11 @@ def test_steps_whitebox_fgsm_on_source_equals_benchmark(tmp_path):
     benchmark_fgsm(job("benchmark_fgsm", {"splits": str(splits), "model": str(model_path)},
                        {"bench": str(fpt), "summary": str(fjs)}))
     csv, flags = tmp_path / "eval.csv", tmp_path / "eval.flags.json"
-    evaluate(job("evaluate", {"model": str(model_path), "splits": str(splits), "gaussian": str(gpt),
-                              "fgsm": str(fpt), "trainset": []}, {"csv": str(csv), "flags": str(flags)}))
+    group = Job(group_step_params("evaluate", config, [wc]), threads=1,  # a group of one model
+                input=Files({"models": [str(model_path)], "splits": str(splits), "gaussian": str(gpt),
+                             "fgsm": str(fpt), "trainsets": []}),
+                output=Files({"csvs": [str(csv)], "flags": [str(flags)]}))
+    evaluate(group)
     frame = pd.read_csv(csv)
     expected = ["model", "architecture", "series", "set", "seed", "testset", "attack", "benchmark_level",
                 "accuracy", "n", *FACTORS]

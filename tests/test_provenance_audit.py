@@ -219,6 +219,17 @@ def test_every_rule_takes_its_step_params_and_code_version_and_runs_its_step():
                 problems.append(f"scripts/{name}.py does not run perturbstudy.steps.{module}.{name}")
             if smk.stem != module:
                 problems.append(f"{smk.name}:{name} has its step in perturbstudy.steps.{module}")
+        # group rules, one per training group, made in a loop: `rule:` / `name: f"<step>_{group.name}"`
+        for block in re.split(r"(?m)^(?=    rule:)", smk.read_text())[1:]:
+            name = re.search(r'name:\s*f"(\w+)_\{group\.name\}"', block).group(1)
+            scripted.add(name)
+            for param in (f'step=get_group_params("{name}", group)', f'code=get_code("{name}")',
+                          f'script:\n            "../../scripts/{name}.py"'):
+                if param not in block:
+                    problems.append(f"{smk.name}:{name}_<group> lacks {param}")
+            text = (ROOT / "scripts" / f"{name}.py").read_text()
+            if f"from perturbstudy.steps.{STEP_MODULE[name]} import {name}\n" not in text:
+                problems.append(f"scripts/{name}.py does not run perturbstudy.steps.{STEP_MODULE[name]}.{name}")
     assert not problems, problems
     assert scripted == set(RULES), "every rule has a contract entry and every contract entry a rule"
 

@@ -94,12 +94,11 @@ def _run_until(work: Path, cmd: list[str], pending: list[KillPoint], log: Path, 
 
 
 def _interrupted_trainings(study: Path) -> list[Path]:
-    """Training logs of trainings that have an epoch checkpoint but no model yet."""
+    """Training logs of the training groups that have an epoch checkpoint (deleted when the group's job ends)."""
     logs = []
     for ckpt in (study / "resume").rglob("seed*.pt"):
-        rel = ckpt.relative_to(study / "resume").with_suffix("")  # <arch>/<series>/<set>/seed<S>
-        if not (study / "models" / rel / "model.pt").exists():
-            logs.append(study / "logs" / "train" / rel.with_suffix(".log"))
+        rel = ckpt.relative_to(study / "resume")  # <arch>/<series>/g<index>/seed<S>.pt
+        logs.append(study / "logs" / "train" / rel.with_suffix(".log"))
     return logs
 
 

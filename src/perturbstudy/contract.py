@@ -198,3 +198,11 @@ def step_params(rule: str, config: Config, wildcards: Wildcards) -> dict[str, An
     if rule not in RULES:
         raise KeyError(f"no step params defined for rule {rule!r}; add a function to perturbstudy.contract")
     return canonical_params(RULES[rule](config, dict(wildcards)))
+
+
+def group_step_params(rule: str, config: Config, members: list[Wildcards]) -> dict[str, Any]:
+    """The `step` param of a group job that runs `rule`'s step for several models: each model's own step params
+    and wildcards (its provenance record holds them), so the group reruns when any member's params change."""
+    # keys in canonical order, but each member's wildcards in the rule's order: they name its record's path
+    return {"members": [{"step": step_params(rule, config, m), "wildcards": dict(m)} for m in members],
+            "rule": rule}

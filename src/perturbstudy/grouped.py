@@ -25,17 +25,19 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from .artifacts import save_tensors, sha256_tensors
 from .data import Pool
 from .errors import ConfigError, TrainingError
 from .models import AlexNet8, LeNet5
-from .train import TrainResult, TrainSettings
+from .train import TrainResult, TrainSettings, resume_state
 
 #: architectures whose forward pass `_Op` programs can express (layer types of models/mnist_cnns.py)
 GROUPABLE = (LeNet5, AlexNet8)
@@ -356,9 +358,10 @@ def _train_step(ops: list[_Op], params: list[torch.Tensor], optimizer: StackedOp
     logits = stacked_forward(ops, leaves, x, counts, dropout)
     losses = _group_loss(logits, y, counts)
     if not bool(torch.isfinite(losses).all()):
-        bad = [rows.models[j] for j in torch.nonzero(~torch.isfinite(losses)).flatten().tolist()]
-        raise TrainingError(f"{desc}: the loss of model(s) {bad} became non-finite at epoch {epoch}, batch {step}; "
-                            "the run diverged. Lower train.lr or check the training sets for invalid values.")
+        bad = torch.nonzero(~torch.isfinite(losses)).flatten().tolist()
+        raise TrainingError(f"{desc}: loss became {losses[bad[0]].item()} at epoch {epoch}, batch {step} (model(s) "
+                            f"{[rows.models[j] for j in bad]} of the group, from 0); the run diverged. Lower train.lr "
+                            "or check the training sets for invalid values.")
     grads = torch.autograd.grad(losses.sum(), leaves)
     optimizer.step(rows, grads)
     hits = logits.detach().argmax(-1) == y
@@ -447,10 +450,55 @@ def _write_back(models: list[nn.Module], params: list[torch.Tensor]) -> None:
                 p.copy_(stacked[k])
 
 
+def group_fingerprint(models: Sequence[nn.Module], trains: Sequence[Pool], val: Pool, settings: TrainSettings,
+                      seeds: Sequence[int], chunk: int) -> str:
+    """What a group's resume checkpoint must match: train_model's fingerprint per model, plus the chunking."""
+    cfg = {k: v for k, v in asdict(settings).items() if k != "max_epochs"}
+    data = sha256_tensors(*[t for pool in (*trains, val) for t in (pool.images, pool.labels)])
+    return "|".join(["group", type(models[0]).__name__, repr(sorted(cfg.items())), repr(list(seeds)), str(chunk),
+                     data])
+
+
+def _checkpoint(params: list[torch.Tensor], optimizer: StackedOptimizer, members: list[_Member],
+                training: list[int], fingerprint: str) -> dict:
+    """Everything the next epoch depends on (weights, optimiser state, generators, histories, best weights)."""
+    keys = ["epoch", "train_loss", "train_acc", "val_acc"]
+    return {
+        "fingerprint": fingerprint, "params": [p.detach().cpu() for p in params],
+        "steps": torch.tensor(optimizer.steps), "state": [[t.cpu() for t in ts] for ts in optimizer.state],
+        "training": torch.tensor(training, dtype=torch.int64),
+        "members": [{"shuffle": m.shuffle.get_state(), "dropout": m.dropout.get_state(),
+                     "history": torch.tensor([[row[k] for k in keys] for row in m.history], dtype=torch.float64),
+                     "best_state": m.best_state, "best_acc": m.best_acc, "best_epoch": m.best_epoch,
+                     "stopped_early": m.stopped_early} for m in members],
+    }
+
+
+def _restore(state: dict, params: list[torch.Tensor], optimizer: StackedOptimizer, members: list[_Member]) -> list[int]:
+    """Load a `_checkpoint` into the trainer's objects; returns the models still training."""
+    keys = ["epoch", "train_loss", "train_acc", "val_acc"]
+    with torch.no_grad():
+        for p, saved in zip(params, state["params"], strict=True):
+            p.copy_(saved)
+        for ts, saved_ts in zip(optimizer.state, state["state"], strict=True):
+            for t, saved in zip(ts, saved_ts, strict=True):
+                t.copy_(saved)
+    optimizer.steps = [int(s) for s in state["steps"].tolist()]
+    for m, saved in zip(members, state["members"], strict=True):
+        m.shuffle.set_state(saved["shuffle"])
+        m.dropout.set_state(saved["dropout"])
+        m.history = [{k: (int(v) if k == "epoch" else v) for k, v in zip(keys, row.tolist(), strict=True)}
+                     for row in saved["history"]]
+        m.best_state, m.best_acc, m.best_epoch = saved["best_state"], float(saved["best_acc"]), int(saved["best_epoch"])
+        m.stopped_early = bool(saved["stopped_early"])
+    return [int(k) for k in state["training"].tolist()]
+
+
 def train_group(models: list[nn.Module], trains: list[Pool], val: Pool, settings: TrainSettings,
                 seeds: list[int], device: torch.device | None = None, progress: bool = True,
                 desc: str = "group", chunk: int | None = None,
-                generators: list[torch.Generator] | None = None) -> list[TrainResult]:
+                generators: list[torch.Generator] | None = None,
+                resume_path: str | Path | None = None) -> list[TrainResult]:
     """Train `models` (one architecture) at once, each on its own training set, as `train_model` would one by one.
 
     Model i shuffles with `seeds[i]`, has its own optimiser state, early stopping and best
@@ -459,7 +507,8 @@ def train_group(models: list[nn.Module], trains: list[Pool], val: Pool, settings
     `chunk` models share one forward/backward pass (default: CPU_CHUNK on CPU, all on a GPU).
     Dropout masks of model i come from `generators[i]` (default: each a copy of the global RNG
     state, which is what `train_model` would draw from if started now). Epoch seconds are the
-    group's. No resume checkpoint yet.
+    group's. With `resume_path`, the whole group's state is written after every epoch and an
+    interrupted run continues from it to the same result (a checkpoint of another group is ignored).
     """
     device = device or torch.device("cpu")
     _check_group(models, trains, seeds)
@@ -472,10 +521,18 @@ def train_group(models: list[nn.Module], trains: list[Pool], val: Pool, settings
     members = [_Member(t.images.to(device), t.labels.to(device), torch.Generator().manual_seed(s), g,
                        copy.deepcopy(m.state_dict()), [], {})
                for m, t, s, g in zip(models, trains, seeds, generators, strict=True)]
-    bar = tqdm(total=settings.max_epochs, desc=desc, file=sys.stderr, disable=not progress, mininterval=5.0,
-               dynamic_ncols=False, ncols=100)
     training = list(range(len(models)))
-    for epoch in range(1, settings.max_epochs + 1):
+    resume_path = Path(resume_path) if resume_path else None
+    fingerprint = group_fingerprint(models, trains, val, settings, seeds, chunk) if resume_path else ""
+    state = resume_state(resume_path, fingerprint)
+    if state is not None:
+        training = _restore(state, params, optimizer, members)
+        print(f"resume: continuing {desc} after epoch {max(len(m.history) for m in members)} from {resume_path}",
+              file=sys.stderr, flush=True)
+    done = max(len(m.history) for m in members)
+    bar = tqdm(total=settings.max_epochs, initial=done, desc=desc, file=sys.stderr, disable=not progress,
+               mininterval=5.0, dynamic_ncols=False, ncols=100)
+    for epoch in range(done + 1, settings.max_epochs + 1):
         training = _still_training(members, training, epoch, settings)
         if not training:
             break
@@ -491,7 +548,10 @@ def train_group(models: list[nn.Module], trains: list[Pool], val: Pool, settings
         if progress:
             bar.write(f"{desc}: epoch {epoch}/{settings.max_epochs} {len(training)}/{len(models)} models training, "
                       f"val acc {' '.join(f'{a:.3f}' for a in accs)}, {seconds:.2f} s", file=sys.stderr)
+        if resume_path is not None:
+            save_tensors(resume_path, _checkpoint(params, optimizer, members, training, fingerprint))
     bar.close()
     _write_back(models, params)
+    resumed = state is not None
     return [TrainResult({n: t.detach().cpu() for n, t in m.best_state.items()}, m.history, m.best_epoch,
-                        m.best_acc, m.stopped_early, m.epoch_seconds, 0) for m in members]
+                        m.best_acc, m.stopped_early, m.epoch_seconds, done if resumed else 0) for m in members]

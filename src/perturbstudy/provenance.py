@@ -202,13 +202,52 @@ def build_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: P
     }
 
 
-def write_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: Path | None = None) -> Path:
-    """Build and atomically write a job's record; return its path."""
+def _member_files(files: Mapping[str, Any], i: int, n: int) -> list[str]:
+    """Member i's files among a group job's named files: item i of every list with one entry per member, and
+    every file the members share (a single path, or a list of another length)."""
+    out = []
+    for value in files.values():
+        if isinstance(value, str):
+            out.append(value)
+        elif len(value) == n:
+            out.append(str(value[i]))
+        else:
+            out += [str(v) for v in value]
+    return out
+
+
+def member_records(record: dict[str, Any], snakemake: Any, root: Path) -> list[dict[str, Any]]:
+    """One record per member of a group job (a job whose step params hold `rule` and `members`): the record the
+    member's own job of rule `rule` would have, with the group job named under `group`."""
+    step = record["config"]
+    members = step["members"]
+    named_in = {k: plain(v) for k, v in getattr(snakemake, "input", {}).items()}
+    named_out = {k: plain(v) for k, v in getattr(snakemake, "output", {}).items()}
+    records = []
+    for i, member in enumerate(members):
+        own = dict(record, rule=step["rule"], wildcards=member["wildcards"], config=member["step"],
+                   config_sha256=hashlib.sha256(canonical_json(member["step"]).encode()).hexdigest(),
+                   seed=seeds(member["wildcards"], member["step"]),
+                   group={"rule": record["rule"], "wildcards": record["wildcards"], "members": len(members)})
+        own["inputs"] = {rel(f, root): record["inputs"][rel(f, root)] for f in _member_files(named_in, i, len(members))}
+        own["outputs"] = {rel(f, root): record["outputs"][rel(f, root)]
+                          for f in _member_files(named_out, i, len(members))}
+        records.append(own)
+    return records
+
+
+def write_record(snakemake: Any, start: _dt.datetime, end: _dt.datetime, root: Path | None = None) -> list[Path]:
+    """Build and atomically write a job's record (a group job: one per member, see `member_records`); return
+    the paths written."""
     root = root if root is not None else job_root(snakemake)
     record = build_record(snakemake, start, end, root)
-    path = record_path(root, record["rule"], record["wildcards"])
-    write_json(path, record)
-    return path
+    records = member_records(record, snakemake, root) if "members" in record["config"] else [record]
+    paths = []
+    for rec in records:
+        path = record_path(root, rec["rule"], rec["wildcards"])
+        write_json(path, rec)
+        paths.append(path)
+    return paths
 
 
 def now() -> _dt.datetime:

@@ -91,8 +91,8 @@ def logged(snakemake: Any) -> Iterator[None]:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             try:
                 yield
-                path = provenance.write_record(snakemake, start, provenance.now())
-                print(f"provenance: {path}", file=log)
+                paths = provenance.write_record(snakemake, start, provenance.now())
+                print(f"provenance: {', '.join(map(str, paths))}", file=log)
             except PerturbstudyError as exc:
                 print(f"ERROR: {exc}", file=log)
                 print(f"ERROR in rule {snakemake.rule}: {exc}", file=sys.__stderr__)

@@ -122,7 +122,7 @@ def resume_fingerprint(model: nn.Module, train: Pool, val: Pool, settings: Train
                      sha256_tensors(train.images, train.labels, val.images, val.labels)])
 
 
-def _resume_state(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
+def resume_state(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
     """The checkpoint at `path` if it belongs to this very training, else None (it is then overwritten)."""
     if path is None or not path.exists():
         return None
@@ -158,7 +158,7 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
     best = {"acc": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     resume_path = Path(resume_path) if resume_path else None
     fingerprint = resume_fingerprint(model, train, val, settings, seed, strategy) if resume_path else ""
-    state = _resume_state(resume_path, fingerprint)
+    state = resume_state(resume_path, fingerprint)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

@@ -7,7 +7,7 @@ include: "analysis_common.smk"
 
 rule analysis_summary:
     input:
-        evals=[expand(rules.evaluate.output.csv, **m._asdict())[0] for m in GRID],
+        evals=[expand(EVAL_CSV, **m._asdict())[0] for m in GRID],
     output:
         summary=report(f"{ANALYSIS}/summary.csv", caption="../report/summary.rst", category="Data"),
         levels=f"{ANALYSIS}/benchmark_levels.csv",

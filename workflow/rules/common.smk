@@ -6,8 +6,8 @@ from perturbstudy.config import validate_or_exit
 validate_or_exit(config)  # first: a bad config stops before the heavier imports below
 
 from perturbstudy.codeversion import step_function_version
-from perturbstudy.contract import STEP_MODULE, step_params
-from perturbstudy.perturbation.grid import model_grid
+from perturbstudy.contract import STEP_MODULE, group_step_params, step_params
+from perturbstudy.perturbation.grid import model_grid, training_groups
 from perturbstudy.perturbation.series import SPECS
 
 STUDY = config["study"]
@@ -16,6 +16,13 @@ THREADS = config["threads"]
 # FGSM directions and the FGSM benchmark come from the clean model of the FIRST configured seed.
 SOURCE_SEED = config["seeds"][0]
 GRID = model_grid(list(config["architectures"]), config.get("series"), config["seeds"])
+# One training job and one evaluation job per group and seed (perturbation.grid.training_groups); each model
+# keeps its own files at these paths.
+GROUPS = training_groups(config["architectures"], config.get("series"))
+MODEL = f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/model.pt"
+HISTORY = f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/history.csv"
+EVAL_CSV = f"{OUT}/eval/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.csv"
+EVAL_FLAGS = f"{OUT}/eval/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.flags.json"
 
 
 def get_step_params(rule):
@@ -29,7 +36,27 @@ def get_code(rule):
 
 
 def _model(arch, series, setid, seed):
-    return expand(rules.train.output.model, arch=arch, series=series, setid=setid, seed=seed)
+    return expand(MODEL, arch=arch, series=series, setid=setid, seed=seed)
+
+
+def group_paths(template, group):
+    """One path per training set of a group, with the job's {seed} wildcard left in."""
+    return [template.format(arch=group.arch, series=group.series, setid=setid, seed="{seed}")
+            for setid in group.setids]
+
+
+def get_group_params(member_rule, group):
+    """The `step` param of a group job: every member model's own step params (perturbstudy.contract)."""
+    return lambda wildcards: group_step_params(
+        member_rule, config, [{"arch": group.arch, "series": group.series, "setid": setid, "seed": wildcards.seed}
+                       for setid in group.setids])
+
+
+def get_group_trainsets(group):
+    """The stored training sets of a group's models, in member order; nothing for the clean split."""
+    if group.series == "clean":
+        return []
+    return expand(rules.trainset.output.trainset, arch=group.arch, series=group.series, setid=group.setids)
 
 
 def get_source_model(wildcards):
@@ -51,25 +78,18 @@ def get_directions(wildcards):
     return expand(rules.trainset_directions.output.directions, arch=wildcards.arch, series=wildcards.series)
 
 
-def get_trainset(wildcards):
-    """The stored perturbed training set of a model, or nothing for the clean split."""
-    if wildcards.series == "clean":
-        return []
-    return expand(rules.trainset.output.trainset, **wildcards)
-
-
 def get_resume(template):
     """Where an interrupted training job keeps its checkpoint (deleted when the job ends)."""
     return lambda wildcards: template.format(**wildcards)
 
 
 def all_models():
-    return [expand(rules.train.output.model, **m._asdict())[0] for m in GRID]
+    return [expand(MODEL, **m._asdict())[0] for m in GRID]
 
 
 def all_evaluations():
-    """Per model: the tidy evaluation CSV and its sanity flags (rule evaluate)."""
-    return [f for m in GRID for f in expand([rules.evaluate.output.csv, rules.evaluate.output.flags], **m._asdict())]
+    """Per model: the tidy evaluation CSV and its sanity flags (the evaluate_* rules)."""
+    return [f for m in GRID for f in expand([EVAL_CSV, EVAL_FLAGS], **m._asdict())]
 
 
 def all_targets():

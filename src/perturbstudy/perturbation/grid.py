@@ -63,3 +63,32 @@ def model_grid(architectures: Sequence[str], series: Mapping[str, Any] | None,
     seeds = [int(s) for s in seeds]
     return [ModelKey(ts.arch, ts.series, ts.setid, seed) for ts in training_sets(architectures, series)
             for seed in seeds]
+
+
+class TrainingGroup(NamedTuple):
+    """Training sets of one architecture and series that one job trains, and one job evaluates, per seed."""
+
+    arch: str
+    series: str
+    index: int
+    setids: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """A rule-name suffix: <arch>_<series>_<index>."""
+        return f"{self.arch}_{self.series}_{self.index}"
+
+
+def training_groups(architectures: Mapping[str, Mapping[str, Any]], series: Mapping[str, Any] | None
+                    ) -> list[TrainingGroup]:
+    """The study's training sets cut into groups: per architecture and series, consecutive sets up to the
+    architecture's `group_size` (null or absent: the whole series in one group)."""
+    by_series: dict[tuple[str, str], list[str]] = {}
+    for ts in training_sets(list(architectures), series):
+        by_series.setdefault((ts.arch, ts.series), []).append(ts.setid)
+    groups = []
+    for (arch, name), setids in by_series.items():
+        size = architectures[arch].get("group_size") or len(setids)
+        groups += [TrainingGroup(arch, name, i, tuple(setids[start:start + size]))
+                   for i, start in enumerate(range(0, len(setids), size))]
+    return groups
