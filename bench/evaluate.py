@@ -83,7 +83,7 @@ def measure(arch: str, goal: float, model: torch.nn.Module, gauss, materialised:
                     model(images[i:i + BATCH].to(device)).argmax(1).cpu()
 
     def ours() -> None:
-        equal_l2_rows(model, gauss, pool, "gaussian_benchmark", "gaussian_noise", BATCH)
+        equal_l2_rows(model, gauss, pool, "gaussian_benchmark", "gaussian_noise", BATCH)  # one model: k = 1
 
     t_raw, t_ours = interleaved(raw_loop, ours, repeats)
     ratio = (total / t_ours) / (total / t_raw)

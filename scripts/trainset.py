@@ -1,4 +1,4 @@
-"""Rule trainset: one perturbed training set and its summary."""
+"""The trainset_* rules: the training sets of one training group."""
 from perturbstudy.smk import run_step
 from perturbstudy.steps.trainsets import trainset
 

@@ -39,12 +39,12 @@ def jobs(configfile: Path, workdir: Path = ROOT) -> list[tuple[str, dict[str, st
 
 
 def member_jobs(rule: str, wildcards: dict[str, str], config: dict) -> list[tuple[str, dict[str, str]]]:
-    """A group job (train_<group>, evaluate_<group>) as the (rule, wildcards) of each model it runs the step for;
-    any other job as itself."""
+    """A group job (trainset_<group>, train_<group>, evaluate_<group>) as the (rule, wildcards) of each member it
+    runs the step for; any other job as itself."""
     for group in training_groups(config["architectures"], config.get("series")):
-        for step in ("train", "evaluate"):
+        for step in ("trainset", "train", "evaluate"):
             if rule == f"{step}_{group.name}":
-                return [(step, {"arch": group.arch, "series": group.series, "setid": setid, "seed": wildcards["seed"]})
+                return [(step, {"arch": group.arch, "series": group.series, "setid": setid, **wildcards})
                         for setid in group.setids]
     return [(rule, wildcards)]
 

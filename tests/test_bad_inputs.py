@@ -324,7 +324,8 @@ CASES = [
          rule="train_lenet5_clean_0", config=_set("architectures.lenet5.train.lr", 1e30),
          setup=lambda w, c, p: (_splits(w, p), MODEL)[1]),
     Case("training-zero-size-class-after-imbalance", "job", (r"CI=0\.96", r"= 0 samples", r"empty"),
-         r"Lower the level below 0\.95", rule="trainset", config=_series("rq3_imbalance", levels=[0.96]),
+         r"Lower the level below 0\.95", rule="trainset_lenet5_rq3_imbalance_0",
+         config=_series("rq3_imbalance", levels=[0.96]),
          setup=lambda w, c, p: (_splits(w, p), f"{OUT}/trainsets/lenet5/rq3_imbalance/CI0.96.json")[1]),
     # ---- disk
     Case("disk-study-folder-not-writable", "dry", (rf"{OUT}", r"not writable"), rf"chmod -R u\+w {OUT}",

@@ -32,9 +32,12 @@ CASES = {
 }
 
 
+GROUP_RULE = re.compile(r"^(trainset|train|evaluate)_(?:lenet5|alexnet8)_.*")  # a group job: <step>_<arch>_...
+
+
 def scheduled(proc, by_step: bool = True) -> dict[str, int]:
     """rule -> job count from a dry run's job stats ({} for nothing to do); with `by_step`, a group job
-    (train_<group>, evaluate_<group>) counts under its step's name, as the rerun table names it."""
+    (trainset_<group>, train_<group>, evaluate_<group>) counts under its step's name, as the rerun table names it."""
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     if "Nothing to be done" in text:
@@ -42,8 +45,8 @@ def scheduled(proc, by_step: bool = True) -> dict[str, int]:
     stats = text.split("Job stats:")[1].split("\n\n")[0]
     counts: dict[str, int] = {}
     for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, flags=re.M):
-        if m.group(1) != "total":  # a group job (train_<group>, evaluate_<group>) counts under its step's name
-            rule = re.sub(r"^(train|evaluate)_.*", r"\1", m.group(1)) if by_step else m.group(1)
+        if m.group(1) != "total":
+            rule = GROUP_RULE.sub(r"\1", m.group(1)) if by_step else m.group(1)
             counts[rule] = counts.get(rule, 0) + int(m.group(2))
     return counts
 
@@ -73,7 +76,7 @@ def test_each_key_schedules_its_readers_and_their_dependents(study):
         rules = sorted(table[row])
         if tuple(rules) not in expected_cache:
             present = [r for r in dry(study, base, "--forceall", by_step=False)  # group rules under their step
-                       if re.sub(r"^(train|evaluate)_.*", r"\1", r) in rules]
+                       if GROUP_RULE.sub(r"\1", r) in rules]
             expected_cache[tuple(rules)] = set(dry(study, base, "--forcerun", *present)) if present else set()
         got = set(dry(study, with_value(base, key, value)))
         if got != expected_cache[tuple(rules)]:
@@ -107,8 +110,8 @@ def test_adding_and_removing_a_level_rerun_only_what_they_must(study, tmp_path):
     assert {p for p in unchanged if after[p] != before[p]} == set(), "adding a level rewrote other artifacts"
     assert "trainsets/lenet5/rq1_gaussian/L1.5.pt" in after
     assert dry(work, added) == {}
-    removed = smoke_config()  # back to [2.0]: the L1.5 files stay; the group trains without it, then the analysis
-    assert set(dry(work, removed)) == ANALYSIS | {"train", "evaluate"}
+    removed = smoke_config()  # back to [2.0]: the L1.5 files stay; the group is redone without it, then the analysis
+    assert set(dry(work, removed)) == ANALYSIS | {"trainset", "train", "evaluate"}
 
 
 def test_adding_a_series_or_a_seed_schedules_only_their_jobs(study):

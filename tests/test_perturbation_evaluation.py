@@ -176,10 +176,45 @@ def test_pgd_on_a_stratified_subset_of_the_test_split():
     test = Pool(test.images[order], test.labels[order])
     full = EvalSettings(pgd_radii=(0.5, 2.0), pgd_steps=3)
     subset = EvalSettings(**{**full.__dict__, "pgd_max_images": 8})
-    rows = pgd_rows(model, test, subset)
+    (rows,) = pgd_rows(model, test, subset)
     assert [r["n"] for r in rows] == [8, 8]
     idx = torch.linspace(0, 15, 8).round().long()
     assert torch.bincount(test.labels[idx]).tolist() == [2, 2, 2, 2]  # every class equally
-    by_hand = pgd_rows(model, Pool(test.images[idx], test.labels[idx]), full)
+    (by_hand,) = pgd_rows(model, Pool(test.images[idx], test.labels[idx]), full)
     assert [r["accuracy"] for r in rows] == [r["accuracy"] for r in by_hand]
-    assert [r["n"] for r in pgd_rows(model, test, EvalSettings(**{**full.__dict__, "pgd_max_images": 100}))] == [16, 16]
+    (all_rows,) = pgd_rows(model, test, EvalSettings(**{**full.__dict__, "pgd_max_images": 100}))
+    assert [r["n"] for r in all_rows] == [16, 16]
+
+
+def test_stacked_evaluation_of_several_models_equals_evaluating_each_alone():
+    """evaluate_models on a chunk of LeNet-5s (one StackedModels, interleaved rows, each model attacking with its own
+    gradient) gives each model's evaluate_model numbers, up to float rounding (at most one image per row)."""
+    from perturbstudy.models import build_model
+    from perturbstudy.perturbation.evaluation import evaluate_models
+
+    torch.manual_seed(0)
+    models = [build_model("lenet5", 1, 4, 28).eval() for _ in range(3)]
+    trains = [digits(20 + 4 * i, 28, 10 + i) for i in range(3)]
+    test = digits(24, 28, 3)
+    levels = [0.5, 2.0, 6.0]
+    gauss = gaussian_benchmark(test.images, levels, seed=0)
+    fgsm = equal_l2_fgsm(models[0], test.images, test.labels, levels)
+    settings = EvalSettings(batch_size=10, pgd_radii=(0.5, 2.0), pgd_steps=3)
+    together = evaluate_models(models, trains, test, gauss, fgsm, settings, chunk=3)
+    for model, train, (frame, stats) in zip(models, trains, together, strict=True):
+        alone, alone_stats = evaluate_model(model, train, test, gauss, fgsm, settings)
+        pd.testing.assert_frame_equal(frame.drop(columns="accuracy"), alone.drop(columns="accuracy"))
+        assert ((frame["accuracy"] - alone["accuracy"]).abs() * frame["n"] <= 1 + 1e-9).all()
+        assert stats["excluded_whitebox_fgsm"] == alone_stats["excluded_whitebox_fgsm"]
+        assert stats["zero_gradient_samples"] == pytest.approx(alone_stats["zero_gradient_samples"], abs=1 / 24)
+    assert not together[0][0]["accuracy"].equals(together[1][0]["accuracy"])  # three different models
+
+
+def test_stacked_models_need_whole_rows_of_models():
+    from perturbstudy.grouped import StackedModels
+    from perturbstudy.models import build_model
+
+    net = StackedModels([build_model("lenet5"), build_model("lenet5")])
+    assert net(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+    with pytest.raises(ValueError, match="multiple of 2 rows"):
+        net(torch.rand(3, 1, 28, 28))

@@ -155,6 +155,27 @@ def stacked_forward(ops: Sequence[_Op], params: Sequence[torch.Tensor], x: torch
     return x.transpose(1, 2)
 
 
+class StackedModels(nn.Module):
+    """K models of one architecture as one module over interleaved rows: row i*K + k is image i as model k sees
+    it, and its logits are model k's. Any batch of a multiple of K rows works, so `train.predict` and the attacks
+    run the K models at once, each on its own copies and with its own input gradient. Eval mode (no dropout)."""
+
+    def __init__(self, models: Sequence[nn.Module]) -> None:
+        super().__init__()
+        device = next(models[0].parameters()).device
+        self.k, self.ops = len(models), stack_program(models[0])
+        self.stacked = nn.ParameterList([nn.Parameter(p, requires_grad=False)
+                                         for p in stack_parameters(models, device)])
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] % self.k:
+            raise ValueError(f"StackedModels of {self.k} models needs a multiple of {self.k} rows, got {x.shape[0]}")
+        n = x.shape[0] // self.k
+        logits = stacked_forward(self.ops, list(self.stacked), x.reshape(n, self.k * x.shape[1], *x.shape[2:]))
+        return logits.transpose(0, 1).reshape(n * self.k, -1)
+
+
 # --------------------------------------------------------------------------- the masked optimiser
 
 

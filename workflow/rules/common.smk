@@ -19,6 +19,8 @@ GRID = model_grid(list(config["architectures"]), config.get("series"), config["s
 # One training job and one evaluation job per group and seed (perturbation.grid.training_groups); each model
 # keeps its own files at these paths.
 GROUPS = training_groups(config["architectures"], config.get("series"))
+TRAINSET = f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.pt"
+TRAINSET_SUMMARY = f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.json"
 MODEL = f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/model.pt"
 HISTORY = f"{OUT}/models/{{arch}}/{{series}}/{{setid}}/seed{{seed}}/history.csv"
 EVAL_CSV = f"{OUT}/eval/{{arch}}/{{series}}/{{setid}}/seed{{seed}}.csv"
@@ -46,17 +48,25 @@ def group_paths(template, group):
 
 
 def get_group_params(member_rule, group):
-    """The `step` param of a group job: every member model's own step params (perturbstudy.contract)."""
+    """The `step` param of a group job: every member's own step params (perturbstudy.contract); a member is a model
+    (with the job's {seed} wildcard) or, for training sets, a set."""
     return lambda wildcards: group_step_params(
-        member_rule, config, [{"arch": group.arch, "series": group.series, "setid": setid, "seed": wildcards.seed}
-                       for setid in group.setids])
+        member_rule, config, [{"arch": group.arch, "series": group.series, "setid": setid, **dict(wildcards)}
+                              for setid in group.setids])
 
 
 def get_group_trainsets(group):
     """The stored training sets of a group's models, in member order; nothing for the clean split."""
     if group.series == "clean":
         return []
-    return expand(rules.trainset.output.trainset, arch=group.arch, series=group.series, setid=group.setids)
+    return getattr(rules, f"trainset_{group.name}").output.trainsets
+
+
+def get_group_directions(group):
+    """The series' directions artifact; nothing for series without added images (RQ3, RQ4)."""
+    if not SPECS[group.series].image_factors:
+        return []
+    return expand(rules.trainset_directions.output.directions, arch=group.arch, series=group.series)
 
 
 def get_source_model(wildcards):
@@ -69,13 +79,6 @@ def get_source_model(wildcards):
 def get_fgsm_source(wildcards):
     """The clean source model of the FGSM benchmark of an architecture."""
     return _model(wildcards.arch, "clean", "base", SOURCE_SEED)[0]
-
-
-def get_directions(wildcards):
-    """The series' directions artifact; nothing for series without added images (RQ3, RQ4)."""
-    if not SPECS[wildcards.series].image_factors:
-        return []
-    return expand(rules.trainset_directions.output.directions, arch=wildcards.arch, series=wildcards.series)
 
 
 def get_resume(template):

@@ -1,5 +1,6 @@
 # Perturbed training sets (RQ1-RQ6, inverse FGSM): directions once per series and architecture (no
-# level-dependent work), then one cheap, self-describing set file per level, calibrated exactly.
+# level-dependent work), then one cheap, self-describing set file per level, calibrated exactly, built a training
+# group at a time (one job per group of models, as they are trained).
 
 
 rule trainset_directions:
@@ -25,25 +26,31 @@ rule trainset_directions:
         "../../scripts/trainset_directions.py"
 
 
-rule trainset:
-    input:
-        splits=rules.prepare_data.output.splits,
-        directions=get_directions,
-    output:
-        trainset=f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.pt",
-        summary=f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.json",
-    log:
-        f"{OUT}/logs/trainset/{{arch}}/{{series}}/{{setid}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/trainset/{{arch}}/{{series}}/{{setid}}.tsv"
-    params:
-        step=get_step_params("trainset"),
-        code=get_code("trainset"),
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    conda:
-        "../envs/study.yaml"
-    script:
-        "../../scripts/trainset.py"
+for group in GROUPS:
+    if group.series == "clean":
+        continue
+
+    rule:
+        name:
+            f"trainset_{group.name}"
+        input:
+            splits=rules.prepare_data.output.splits,
+            directions=get_group_directions(group),
+        output:
+            trainsets=group_paths(TRAINSET, group),
+            summaries=group_paths(TRAINSET_SUMMARY, group),
+        log:
+            f"{OUT}/logs/trainset/{group.arch}/{group.series}/g{group.index}.log",
+        benchmark:
+            f"{OUT}/benchmarks/trainset/{group.arch}/{group.series}/g{group.index}.tsv"
+        params:
+            step=get_group_params("trainset", group),
+            code=get_code("trainset"),
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=30,
+        conda:
+            "../envs/study.yaml"
+        script:
+            "../../scripts/trainset.py"

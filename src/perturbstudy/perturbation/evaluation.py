@@ -25,6 +25,7 @@ clean model, and white-box accuracy above transfer accuracy at a level.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,10 @@ from tqdm import tqdm
 
 from ..attacks import PGDL2
 from ..data import Pool
-from ..equal_l2.benchmarks import EqualL2Set, equal_l2_fgsm, level_images
+from ..equal_l2.benchmarks import EqualL2Set, equal_l2_fgsm
+from ..equal_l2.calibrate import apply_scale
+from ..equal_l2.directions import zero_gradient_fractions
+from ..grouped import CPU_CHUNK, GROUPABLE, StackedModels
 from ..train import predict
 
 ROW_COLUMNS = ("testset", "attack", "benchmark_level", "accuracy", "n")
@@ -82,42 +86,70 @@ def _row(testset: str, attack: str, level: Any, correct: int, n: int) -> dict[st
             "accuracy": correct / n if n else float("nan"), "n": n}
 
 
-def _correct(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int) -> int:
+def interleave(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Each row repeated k times in place (row i*k + j is model j's copy): the input of `StackedModels` of k."""
+    return x.repeat_interleave(k, dim=0) if k > 1 else x
+
+
+def _counts(net: nn.Module, k: int, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+            counted: torch.Tensor | None = None) -> tuple[list[int], list[int]]:
+    """Per model of `net` (k interleaved models): correct predictions and images counted, over interleaved rows
+    (`counted` masks rows out)."""
     if images.shape[0] == 0:
-        return 0
-    return int((predict(model, images, batch_size) == labels).sum())
+        return [0] * k, [0] * k
+    hit = predict(net, images, batch_size * k) == labels
+    counted = torch.ones_like(hit) if counted is None else counted
+    return (hit & counted).view(-1, k).sum(0).tolist(), counted.view(-1, k).sum(0).tolist()
 
 
-def pool_rows(model: nn.Module, pools: dict[str, Pool], batch_size: int) -> list[dict[str, Any]]:
-    """Unperturbed accuracy rows (attack "none") for named pools."""
-    return [_row(name, "none", "", _correct(model, p.images, p.labels, batch_size), len(p))
-            for name, p in pools.items()]
-
-
-def equal_l2_rows(model: nn.Module, bench: EqualL2Set, test: Pool, testset: str, attack: str,
-                  batch_size: int) -> list[dict[str, Any]]:
-    """Accuracy at every level of an equal-L2 set (only the reachable samples of each level)."""
-    rows = []
-    for level, idx, images in level_images(bench, test.images):
-        rows.append(_row(testset, attack, level, _correct(model, images, test.labels[idx], batch_size), len(idx)))
+def pool_rows(net: nn.Module, pools: dict[str, Pool], batch_size: int, k: int = 1) -> list[list[dict[str, Any]]]:
+    """Per model of `net` (k interleaved models): unperturbed accuracy rows (attack "none") on shared pools."""
+    rows: list[list[dict[str, Any]]] = [[] for _ in range(k)]
+    for name, p in pools.items():
+        correct, n = _counts(net, k, interleave(p.images, k), interleave(p.labels, k), batch_size)
+        for j in range(k):
+            rows[j].append(_row(name, "none", "", correct[j], n[j]))
     return rows
 
 
-def pgd_rows(model: nn.Module, test: Pool, settings: EvalSettings, progress: bool = False) -> list[dict[str, Any]]:
-    """White-box L2 PGD accuracy at every configured radius, on at most `pgd_max_images` test images:
-    a fixed subset evenly spaced over the split (the split is ordered by class, so it is stratified)."""
-    rows = []
+def equal_l2_rows(net: nn.Module, bench: EqualL2Set, test: Pool, testset: str, attack: str, batch_size: int,
+                  k: int = 1) -> list[list[dict[str, Any]]]:
+    """Per model of `net` (k interleaved models), accuracy at every level of an equal-L2 set: a shared set of
+    len(test) samples, or one of k * len(test) interleaved samples (each model's own, as white-box FGSM builds
+    it). A sample a level cannot reach is left out at that level."""
+    shared = bench.scales.shape[0] == len(test)  # else one set per model: built on the interleaved rows
+    repeat = k if shared else 1  # a shared set's images are built once per level, then given to every model
+    x64, y = interleave(test.images, k // repeat).to(torch.float64), interleave(test.labels, k)
+    rows: list[list[dict[str, Any]]] = [[] for _ in range(k)]
+    for j, level in enumerate(bench.levels.tolist()):
+        scales = bench.scales[:, j]
+        reachable = interleave(~torch.isnan(scales), repeat)
+        # an unreachable sample keeps its place in the interleaved batch, unperturbed and not counted
+        images = interleave(apply_scale(x64, bench.direction, scales.nan_to_num(0.0)), repeat)
+        correct, n = _counts(net, k, images, y, batch_size, counted=None if bool(reachable.all()) else reachable)
+        for m in range(k):
+            rows[m].append(_row(testset, attack, level, correct[m], n[m]))
+    return rows
+
+
+def pgd_rows(net: nn.Module, test: Pool, settings: EvalSettings, progress: bool = False,
+             k: int = 1) -> list[list[dict[str, Any]]]:
+    """Per model of `net` (k interleaved models), white-box L2 PGD accuracy at every configured radius, each model
+    attacking with its own gradient, on at most `pgd_max_images` test images: a fixed subset evenly spaced over
+    the split (the split is ordered by class, so it is stratified)."""
+    rows: list[list[dict[str, Any]]] = [[] for _ in range(k)]
     if settings.pgd_max_images is not None and settings.pgd_max_images < len(test):
         idx = torch.linspace(0, len(test) - 1, settings.pgd_max_images).round().long()
         test = Pool(test.images[idx], test.labels[idx])
     attack = f"pgd_l2_{settings.pgd_steps}steps"
+    x, y = interleave(test.images, k), interleave(test.labels, k)
     for radius in tqdm(settings.pgd_radii, desc="pgd-l2", file=sys.stderr, disable=not progress, ncols=100):
         gen = torch.Generator().manual_seed(settings.seed)
-        atk = PGDL2(model, eps=radius, alpha=settings.pgd_relative_step * radius, steps=settings.pgd_steps,
-                    random_start=settings.pgd_random_start, generator=gen, batch_size=settings.batch_size)
-        adv = atk(test.images, test.labels)
-        rows.append(_row("whitebox_pgd_l2", attack, radius, _correct(model, adv, test.labels, settings.batch_size),
-                         len(test)))
+        atk = PGDL2(net, eps=radius, alpha=settings.pgd_relative_step * radius, steps=settings.pgd_steps,
+                    random_start=settings.pgd_random_start, generator=gen, batch_size=settings.batch_size * k)
+        correct, n = _counts(net, k, atk(x, y), y, settings.batch_size)
+        for m in range(k):
+            rows[m].append(_row("whitebox_pgd_l2", attack, radius, correct[m], n[m]))
     return rows
 
 
@@ -134,22 +166,54 @@ def with_means(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _evaluate_stacked(net: nn.Module, k: int, test: Pool, gaussian: EqualL2Set, fgsm: EqualL2Set,
+                      settings: EvalSettings, progress: bool) -> tuple[list[list[dict[str, Any]]], list[dict]]:
+    """Every test-split row of the k interleaved models of `net`, and each model's white-box gradient statistics."""
+    bs = settings.batch_size
+    rows = pool_rows(net, {"test": test}, bs, k)
+    for extra in (equal_l2_rows(net, gaussian, test, "gaussian_benchmark", "gaussian_noise", bs, k),
+                  equal_l2_rows(net, fgsm, test, "fgsm_benchmark", "fgsm_sign_equal_l2_transfer", bs, k)):
+        rows = [r + e for r, e in zip(rows, extra, strict=True)]
+    stats: list[dict[str, Any]] = [{} for _ in range(k)]
+    if settings.whitebox_fgsm:
+        own = equal_l2_fgsm(net, interleave(test.images, k), interleave(test.labels, k), fgsm.levels, bs * k)
+        for j in range(k):
+            stats[j] = {**zero_gradient_fractions(own.direction[j::k]),
+                        "excluded_whitebox_fgsm": int(torch.isnan(own.scales[j::k]).sum())}
+        extra = equal_l2_rows(net, own, test, "whitebox_fgsm", "fgsm_sign_equal_l2", bs, k)
+        rows = [r + e for r, e in zip(rows, extra, strict=True)]
+    if settings.pgd_radii:
+        rows = [r + e for r, e in zip(rows, pgd_rows(net, test, settings, progress, k), strict=True)]
+    return rows, stats
+
+
+def evaluate_models(models: Sequence[nn.Module], trains: Sequence[Pool], test: Pool, gaussian: EqualL2Set,
+                    fgsm: EqualL2Set, settings: EvalSettings, progress: bool = False,
+                    chunk: int | None = None) -> list[tuple[pd.DataFrame, dict[str, float]]]:
+    """Every accuracy of each model (one architecture) as tidy rows, and the gradient statistics of its white-box
+    FGSM. `chunk` models at a time run as one `StackedModels` (default: CPU_CHUNK on CPU, all on a GPU), each
+    benchmark batch through all of them at once and each attacking with its own gradient; the numbers are those
+    of evaluating each model alone up to float rounding (and PGD's random start, drawn for the chunk's rows)."""
+    device = next(models[0].parameters()).device
+    chunk = chunk or (CPU_CHUNK.get(type(models[0]), 1) if device.type == "cpu" else len(models))
+    if not isinstance(models[0], GROUPABLE):
+        chunk = 1
+    out = []
+    for start in range(0, len(models), chunk):
+        group = list(models[start:start + chunk])
+        net = group[0] if len(group) == 1 else StackedModels(group)
+        rows, stats = _evaluate_stacked(net, len(group), test, gaussian, fgsm, settings, progress)
+        for model, train, own_rows, own_stats in zip(group, trains[start:start + chunk], rows, stats, strict=True):
+            train_row = pool_rows(model, {"train": train}, settings.batch_size)[0]
+            frame = pd.DataFrame(with_means(train_row + own_rows), columns=list(ROW_COLUMNS))
+            out.append((frame, own_stats))
+    return out
+
+
 def evaluate_model(model: nn.Module, train: Pool, test: Pool, gaussian: EqualL2Set, fgsm: EqualL2Set,
                    settings: EvalSettings, progress: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every accuracy of one model as tidy rows, and the gradient statistics of its white-box FGSM."""
-    bs = settings.batch_size
-    rows = pool_rows(model, {"train": train, "test": test}, bs)
-    rows += equal_l2_rows(model, gaussian, test, "gaussian_benchmark", "gaussian_noise", bs)
-    rows += equal_l2_rows(model, fgsm, test, "fgsm_benchmark", "fgsm_sign_equal_l2_transfer", bs)
-    stats: dict[str, float] = {}
-    if settings.whitebox_fgsm:
-        own = equal_l2_fgsm(model, test.images, test.labels, fgsm.levels, bs)
-        stats = dict(own.meta)
-        stats["excluded_whitebox_fgsm"] = int(sum(own.excluded_counts()))
-        rows += equal_l2_rows(model, own, test, "whitebox_fgsm", "fgsm_sign_equal_l2", bs)
-    if settings.pgd_radii:
-        rows += pgd_rows(model, test, settings, progress)
-    return pd.DataFrame(with_means(rows), columns=list(ROW_COLUMNS)), stats
+    return evaluate_models([model], [train], test, gaussian, fgsm, settings, progress)[0]
 
 
 def _levelled(frame: pd.DataFrame, testset: str) -> pd.DataFrame:

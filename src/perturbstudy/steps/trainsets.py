@@ -1,4 +1,5 @@
-"""Steps of workflow/rules/trainsets.smk: directions once per (architecture, series), then one set per level."""
+"""Steps of workflow/rules/trainsets.smk: directions once per (architecture, series), then its sets a group at a
+time."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ if TYPE_CHECKING:
     from ..data import Splits
 
 
-def _check_memory(job: Job, splits: Splits) -> None:
-    """Stop with the key to lower when the series' added images would not fit the job's memory."""
+def _check_memory(job: Job, p: dict, splits: Splits) -> None:
+    """Stop with the key to lower when the series' added images (of series params `p`) would not fit the job's
+    memory."""
     from ..checks import check_allocation
     from ..perturbation.series import SPECS
     from ..perturbation.trainsets import added_bytes
 
-    p = job.params
     need = added_bytes(SPECS[p["series"]], int(p.get("per_class") or 0), len(splits.class_names),
                        splits.train.images[0].numel())
     check_allocation(need, job.mem_mb, f"{p['arch']}/{p['series']}: the added images",
@@ -36,7 +37,7 @@ def trainset_directions(job: Job) -> None:
     p = job.params
     device = configure(job.threads)
     splits = load_splits(job.input.splits)
-    _check_memory(job, splits)
+    _check_memory(job, p, splits)
     source = job.input.optional("model")
     model = load_model(source, p["arch"]).to(device) if source else None
     start = time.perf_counter()
@@ -50,21 +51,23 @@ def trainset_directions(job: Job) -> None:
 
 
 def trainset(job: Job) -> None:
-    """One training set at its factor levels (its scales calibrated exactly) and its JSON summary."""
+    """The training sets of one group, each at its factor levels (scales calibrated exactly), with JSON summaries;
+    one process for the group (a set takes well under a second, a Python start-up several)."""
     from ..artifacts import load_tensors, save_tensors, write_json
     from ..data import load_splits
     from ..perturbation.series import SPECS
     from ..perturbation.trainsets import SeriesSettings, build_set, summarize_set
 
-    p = job.params
+    members = [m["step"] for m in job.params["members"]]
     splits = load_splits(job.input.splits)
-    _check_memory(job, splits)
+    _check_memory(job, members[0], splits)
     directions_path = job.input.optional("directions")
     directions = load_tensors(directions_path) if directions_path else None
-    payload = build_set(SPECS[p["series"]], p["arch"], p["setid"], p["levels"], splits,
-                        SeriesSettings.from_params(p), directions)
-    save_tensors(job.output.trainset, payload)
-    summary = summarize_set(payload, job.output.trainset)
-    write_json(job.output.summary, summary)
-    print(f"{p['arch']}/{p['series']}/{p['setid']}: {summary['size']} samples, {summary['file_bytes']} bytes, "
-          f"params {payload['params']}", flush=True)
+    for i, p in enumerate(members):
+        payload = build_set(SPECS[p["series"]], p["arch"], p["setid"], p["levels"], splits,
+                            SeriesSettings.from_params(p), directions)
+        save_tensors(job.output.trainsets[i], payload)
+        summary = summarize_set(payload, job.output.trainsets[i])
+        write_json(job.output.summaries[i], summary)
+        print(f"{p['arch']}/{p['series']}/{p['setid']}: {summary['size']} samples, {summary['file_bytes']} bytes, "
+              f"params {payload['params']}", flush=True)

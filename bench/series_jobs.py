@@ -1,0 +1,106 @@
+"""Models per hour: one series job (K LeNet-5 in one process) vs one process per model, start-up included.
+
+Runs the real workflow twice on the same K training sets (RQ1 Gaussian at K levels, a third of each
+mnist5k class added, the default study's LeNet-5 settings) in a fresh temporary folder: first its
+prerequisites (data, clean model, directions, training sets; untimed), then the K models' training
+jobs, timed from Snakemake's start to its end,
+- as one group (`group_size` null): one `train_lenet5_rq1_gaussian_0` job trains the K models as one
+  stacked network;
+- one model per job (`group_size: 1`): K jobs, each a Python process that starts, loads and trains one model.
+
+Both runs use one core (`--cores 1`, one thread per job), so the ratio is models per core-hour.
+Snakemake's own scheduling of each job is part of the cost, as it is in a study. Then the same for the
+evaluation jobs of the K models.
+
+    .venv/bin/python bench/series_jobs.py [--k 24] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LEVELS = [0.5 * i for i in range(1, 25)]
+
+
+def config(k: int, group_size: int | None) -> dict:
+    """The default study's LeNet-5 and benchmark settings, one RQ1 series of k levels, no medical runs."""
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    out = {key: copy.deepcopy(base[key]) for key in ("seeds", "data_seed", "dataset", "benchmarks", "whitebox")}
+    out.update(study="series_bench", seeds=[0], threads=1,
+               architectures={"lenet5": {**base["architectures"]["lenet5"], "group_size": group_size}},
+               series={"seed": 0, "rq1_gaussian": {"architectures": ["lenet5"], "levels": LEVELS[:k],
+                                                   "per_class": 120}})
+    return out
+
+
+def snakemake(workdir: Path, cfg: dict, *args: str) -> float:
+    """Run snakemake on `cfg` in `workdir` with one core; return its wall seconds."""
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "--configfile",
+           str(path), "--cores", "1", "--quiet", "all", *args]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"snakemake failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=24, help="models in the series (at most 24)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (printed)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="perturbstudy-series-bench-"))
+    study = workdir / "results" / "series_bench"
+    k = min(args.k, len(LEVELS))
+    models = [f"results/series_bench/models/lenet5/rq1_gaussian/L{level:g}/seed0/model.pt" for level in LEVELS[:k]]
+    evals = [f"results/series_bench/eval/lenet5/rq1_gaussian/L{level:g}/seed0.csv" for level in LEVELS[:k]]
+    try:
+        grouped, alone = config(k, None), config(k, 1)
+        prerequisites = ["results/series_bench/models/lenet5/clean/base/seed0/model.pt",
+                         *[m.replace("models/", "trainsets/").replace("/seed0/model.pt", ".pt") for m in models],
+                         "results/series_bench/robustness_benchmarks/gaussian.pt",
+                         "results/series_bench/robustness_benchmarks/fgsm/lenet5.pt"]
+        snakemake(workdir, grouped, "--until", *prerequisites)  # untimed
+        rows = []
+        for stage, targets in (("train", models), ("evaluate", evals)):
+            times = {}
+            for name, cfg in (("series job", grouped), ("one process per model", alone)):
+                shutil.rmtree(study / "models" / "lenet5" / "rq1_gaussian", ignore_errors=True)
+                shutil.rmtree(study / "eval", ignore_errors=True)
+                if stage == "evaluate":
+                    snakemake(workdir, cfg, "--until", *models)  # the models to evaluate, untimed
+                times[name] = snakemake(workdir, cfg, "--until", *targets)
+            rows.append((stage, times))
+        print(f"{k} LeNet-5 models (RQ1 Gaussian, {k} levels, 4,800 training images each), one core")
+        print(f"{'stage':<10}{'series job s':>14}{'per model s':>13}{'models/h series':>17}{'models/h alone':>16}"
+              f"{'ratio':>7}")
+        for stage, t in rows:
+            g, a = t["series job"], t["one process per model"]
+            print(f"{stage:<10}{g:>14.1f}{a:>13.1f}{3600 * k / g:>17.0f}{3600 * k / a:>16.0f}{a / g:>7.2f}x")
+        g = sum(t["series job"] for _, t in rows)
+        a = sum(t["one process per model"] for _, t in rows)
+        print(f"{'both':<10}{g:>14.1f}{a:>13.1f}{3600 * k / g:>17.0f}{3600 * k / a:>16.0f}{a / g:>7.2f}x  "
+              "(goal >= 3x)")
+    finally:
+        if args.keep:
+            print(f"working directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
