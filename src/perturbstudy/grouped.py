@@ -25,7 +25,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -33,11 +33,11 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from .artifacts import save_tensors, sha256_tensors
+from .artifacts import save_tensors
 from .data import Pool
 from .errors import ConfigError, TrainingError
 from .models import AlexNet8, LeNet5
-from .train import TrainResult, TrainSettings, resume_state
+from .train import StandardTraining, TrainResult, TrainSettings, resume_fingerprint, resume_state
 
 #: architectures whose forward pass `_Op` programs can express (layer types of models/mnist_cnns.py)
 GROUPABLE = (LeNet5, AlexNet8)
@@ -48,6 +48,7 @@ GROUPABLE = (LeNet5, AlexNet8)
 #: 4 models, chunks of 1/2/4: 516/506/466 (train_model 462). On a GPU all models go at once.
 CPU_CHUNK: dict[type, int] = {LeNet5: 4, AlexNet8: 2}
 
+HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_acc")  # a history row, as train_model writes it
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as TrainSettings uses them
 
 
@@ -473,23 +474,21 @@ def _write_back(models: list[nn.Module], params: list[torch.Tensor]) -> None:
 
 def group_fingerprint(models: Sequence[nn.Module], trains: Sequence[Pool], val: Pool, settings: TrainSettings,
                       seeds: Sequence[int], chunk: int) -> str:
-    """What a group's resume checkpoint must match: train_model's fingerprint per model, plus the chunking."""
-    cfg = {k: v for k, v in asdict(settings).items() if k != "max_epochs"}
-    data = sha256_tensors(*[t for pool in (*trains, val) for t in (pool.images, pool.labels)])
-    return "|".join(["group", type(models[0]).__name__, repr(sorted(cfg.items())), repr(list(seeds)), str(chunk),
-                     data])
+    """What a group's resume checkpoint must match: train_model's fingerprint of each model, plus the chunking."""
+    return "|".join(["group", str(chunk), *[resume_fingerprint(m, t, val, settings, s, StandardTraining())
+                                            for m, t, s in zip(models, trains, seeds, strict=True)]])
 
 
 def _checkpoint(params: list[torch.Tensor], optimizer: StackedOptimizer, members: list[_Member],
                 training: list[int], fingerprint: str) -> dict:
     """Everything the next epoch depends on (weights, optimiser state, generators, histories, best weights)."""
-    keys = ["epoch", "train_loss", "train_acc", "val_acc"]
     return {
         "fingerprint": fingerprint, "params": [p.detach().cpu() for p in params],
         "steps": torch.tensor(optimizer.steps), "state": [[t.cpu() for t in ts] for ts in optimizer.state],
         "training": torch.tensor(training, dtype=torch.int64),
         "members": [{"shuffle": m.shuffle.get_state(), "dropout": m.dropout.get_state(),
-                     "history": torch.tensor([[row[k] for k in keys] for row in m.history], dtype=torch.float64),
+                     "history": torch.tensor([[row[k] for k in HISTORY_KEYS] for row in m.history],
+                                             dtype=torch.float64),
                      "best_state": m.best_state, "best_acc": m.best_acc, "best_epoch": m.best_epoch,
                      "stopped_early": m.stopped_early} for m in members],
     }
@@ -497,7 +496,6 @@ def _checkpoint(params: list[torch.Tensor], optimizer: StackedOptimizer, members
 
 def _restore(state: dict, params: list[torch.Tensor], optimizer: StackedOptimizer, members: list[_Member]) -> list[int]:
     """Load a `_checkpoint` into the trainer's objects; returns the models still training."""
-    keys = ["epoch", "train_loss", "train_acc", "val_acc"]
     with torch.no_grad():
         for p, saved in zip(params, state["params"], strict=True):
             p.copy_(saved)
@@ -508,7 +506,7 @@ def _restore(state: dict, params: list[torch.Tensor], optimizer: StackedOptimize
     for m, saved in zip(members, state["members"], strict=True):
         m.shuffle.set_state(saved["shuffle"])
         m.dropout.set_state(saved["dropout"])
-        m.history = [{k: (int(v) if k == "epoch" else v) for k, v in zip(keys, row.tolist(), strict=True)}
+        m.history = [{k: (int(v) if k == "epoch" else v) for k, v in zip(HISTORY_KEYS, row.tolist(), strict=True)}
                      for row in saved["history"]]
         m.best_state, m.best_acc, m.best_epoch = saved["best_state"], float(saved["best_acc"]), int(saved["best_epoch"])
         m.stopped_early = bool(saved["stopped_early"])
@@ -548,9 +546,9 @@ def train_group(models: list[nn.Module], trains: list[Pool], val: Pool, settings
     state = resume_state(resume_path, fingerprint)
     if state is not None:
         training = _restore(state, params, optimizer, members)
-        print(f"resume: continuing {desc} after epoch {max(len(m.history) for m in members)} from {resume_path}",
-              file=sys.stderr, flush=True)
     done = max(len(m.history) for m in members)
+    if state is not None:
+        print(f"resume: continuing {desc} after epoch {done} from {resume_path}", file=sys.stderr, flush=True)
     bar = tqdm(total=settings.max_epochs, initial=done, desc=desc, file=sys.stderr, disable=not progress,
                mininterval=5.0, dynamic_ncols=False, ncols=100)
     for epoch in range(done + 1, settings.max_epochs + 1):

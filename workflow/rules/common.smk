@@ -16,8 +16,8 @@ THREADS = config["threads"]
 # FGSM directions and the FGSM benchmark come from the clean model of the FIRST configured seed.
 SOURCE_SEED = config["seeds"][0]
 GRID = model_grid(list(config["architectures"]), config.get("series"), config["seeds"])
-# One training job and one evaluation job per group and seed (perturbation.grid.training_groups); each model
-# keeps its own files at these paths.
+# One training-set job per group, one training and one evaluation job per group and seed
+# (perturbation.grid.training_groups); each set and model keeps its own files at these paths.
 GROUPS = training_groups(config["architectures"], config.get("series"))
 TRAINSET = f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.pt"
 TRAINSET_SUMMARY = f"{OUT}/trainsets/{{arch}}/{{series}}/{{setid}}.json"
