@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from perturbstudy.attacks import FGSM, FGSML2, IFGSM, PGD, PGDL2, input_gradient
+from perturbstudy.attacks import FGSM, FGSML2, IFGSM, PGD, PGDL2, BoundaryPGDL2, input_gradient
 from perturbstudy.runtime import eval_mode
 
 torch.set_num_threads(1)
@@ -163,3 +163,48 @@ def test_bad_eps_shape_is_a_clear_error(batch):
     x, y = batch
     with pytest.raises(ValueError, match="eps"):
         FGSM(tiny_cnn(), eps=torch.ones(3))(x, y)
+
+
+def _linear_problem(n: int = 300, seed: int = 0):
+    """A 2-class linear model on 10x10 images near the box's centre: the L2 distance of x to the decision
+    boundary is |w.x + b| / ||w|| with w, b the differences of the two rows (no clipping reached)."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))
+    x = 0.5 + 0.05 * torch.randn(n, 1, 10, 10)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+        w, b = model[1].weight[1] - model[1].weight[0], model[1].bias[1] - model[1].bias[0]
+        distance = (x.flatten(1) @ w + b).abs() / w.norm()
+    return model, x, y, distance
+
+
+def test_boundary_pgd_stops_at_the_closed_form_boundary_distance():
+    model, x, y, distance = _linear_problem()
+    eps = float(distance.median())  # about half the samples have the boundary inside their ball
+    search = BoundaryPGDL2(model, eps=eps, alpha=eps / 5, steps=10, refine_steps=20)
+    x_adv = search(x, y)
+    norms = (x_adv - x).flatten(1).norm(dim=1)
+    inside = distance < eps
+    assert 0.3 < inside.float().mean() < 0.7 and torch.equal(search.flipped, inside)
+    # flipped: on the boundary (misclassified side), at the closed-form distance
+    assert torch.allclose(norms[inside], distance[inside], atol=1e-4)
+    assert bool((model(x_adv[inside]).argmax(1) != y[inside]).all())
+    # not flipped: fixed-radius PGD's end point, on the ball, still correct
+    assert torch.allclose(norms[~inside], torch.full_like(norms[~inside], eps), atol=1e-5)
+    assert torch.equal(x_adv[~inside], PGDL2(model, eps=eps, alpha=eps / 5, steps=10)(x[~inside], y[~inside]))
+
+
+def test_boundary_pgd_stops_each_sample_and_misclassified_inputs_stay_put():
+    model, x, y, distance = _linear_problem(40)
+    wrong = y.clone()
+    wrong[:10] = 1 - wrong[:10]  # these are misclassified already: distance 0, no move
+    search = BoundaryPGDL2(model, eps=10.0, alpha=0.05, steps=200, refine_steps=0)
+    x_adv = search(x, wrong)
+    assert bool(search.flipped.all())
+    assert torch.equal(x_adv[:10], x[:10])
+    # without bisection a sample stops at its first misclassified iterate: within one step past the boundary
+    over = (x_adv[10:] - x[10:]).flatten(1).norm(dim=1) - distance[10:]
+    assert bool((over >= -1e-5).all() and (over <= 0.05 + 1e-5).all())
+    # batching does not change which samples flipped or where they stopped
+    batched = BoundaryPGDL2(model, eps=10.0, alpha=0.05, steps=200, refine_steps=0, batch_size=7)
+    assert torch.allclose(batched(x, wrong), x_adv) and torch.equal(batched.flipped, search.flipped)

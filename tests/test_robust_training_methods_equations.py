@@ -1,4 +1,4 @@
-"""DPAAT's adaptive radius (eq. 15), the synchronisation loss (eq. 11) and AMAT's radius update (eq. 5)."""
+"""DPAAT's adaptive radius (eq. 15), the synchronisation loss (eq. 11) and AMAT's margins (reference and eq. 5)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from perturbstudy.errors import ConfigError
-from perturbstudy.robust_training.methods import AdversarySettings, AMATTraining, dpaat_epsilon, synchronisation_loss
+from perturbstudy.robust_training.methods import (
+    AdversarySettings,
+    AMATTraining,
+    amat_margin_update,
+    dpaat_epsilon,
+    synchronisation_loss,
+)
 
 
 def test_dpaat_epsilon_both_branches_and_clamp():
@@ -87,11 +93,12 @@ def _half_radius_attack(model, x, y, eps):
     return x + 0.5 * eps.view(-1, 1, 1, 1) * u
 
 
-def test_amat_radius_update_over_two_epochs():
+def test_amat_li2024_radius_update_over_two_epochs():
+    """Li's eq. 5 as printed (rule li2024), with a stand-in attack of norm eps / 2."""
     x = torch.cat([torch.ones(2, 1, 4, 4), torch.zeros(2, 1, 4, 4)])  # bright: L ~ 0; dark: L = log 2
     y = torch.zeros(4, dtype=torch.int64)
-    strategy = AMATTraining(AdversarySettings(eps=0.3), num_samples=6, xi=0.5, delta_eps=0.1, eps_min=0.0,
-                            eps_max=0.45, attack=_half_radius_attack)
+    strategy = AMATTraining(AdversarySettings(eps=0.3), num_samples=6, delta_eps=0.1, eps_min=0.0, eps_max=0.45,
+                            rule="li2024", xi=0.5, attack=_half_radius_attack)
     model = _MeanModel()
     index = torch.tensor([0, 1, 4, 5])
     expected = {1: [0.4, 0.4, 0.225, 0.225], 2: [0.45, 0.45, 0.16875, 0.16875]}  # grow (clamped) / (r + r/2) / 2
@@ -103,6 +110,62 @@ def test_amat_radius_update_over_two_epochs():
         assert torch.allclose(strategy.radius[[2, 3]], torch.tensor([0.3, 0.3]))  # unseen samples keep eps
     assert strategy.epoch_stats[-1]["epoch"] == 2
     # the resume checkpoint carries the radii
-    other = AMATTraining(AdversarySettings(eps=0.3), 6, 0.5, 0.1, 0.0, 0.45, attack=_half_radius_attack)
+    other = AMATTraining(AdversarySettings(eps=0.3), 6, 0.1, 0.0, 0.45, rule="li2024", attack=_half_radius_attack)
     other.load_state_dict(strategy.state_dict())
     assert torch.equal(other.radius, strategy.radius) and other.epoch_stats == strategy.epoch_stats
+
+
+def test_amat_margin_update_follows_the_reference():
+    margin = torch.tensor([0.3, 0.3, 0.3, 0.3, 0.58])
+    correct = torch.tensor([True, True, False, False, True])
+    flipped = torch.tensor([False, True, False, True, False])
+    distance = torch.tensor([0.3, 0.1, 0.3, 0.0, 0.58])
+    new = amat_margin_update(margin, correct, flipped, distance, delta_eps=0.05, eps_min=0.0, eps_max=0.6)
+    # grow / move half-way to the flip distance / misclassified keep theirs (both cases) / clamped growth
+    assert torch.allclose(new, torch.tensor([0.35, 0.2, 0.3, 0.3, 0.6]))
+
+
+def _linear_problem(n: int = 64, seed: int = 0):
+    """A 2-class linear model on 10x10 images near the box's centre and each sample's closed-form L2 distance
+    to its decision boundary."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))
+    x = 0.5 + 0.05 * torch.randn(n, 1, 10, 10)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+        w, b = model[1].weight[1] - model[1].weight[0], model[1].bias[1] - model[1].bias[0]
+        distance = (x.flatten(1) @ w + b).abs() / w.norm()
+    return model, x, y, distance
+
+
+def test_amat_margins_converge_to_the_true_boundary_distances_of_a_linear_model():
+    model, x, y, distance = _linear_problem()
+    labels = y.clone()
+    labels[:4] = 1 - labels[:4]  # misclassified: their margins never move
+    eps = float(distance.median())
+    adversary = AdversarySettings(eps=eps, step_size=eps / 2, steps=10, relative_step=True)
+    strategy = AMATTraining(adversary, num_samples=64, delta_eps=eps / 4, eps_min=0.0, eps_max=4 * eps,
+                            refine_steps=25)
+    index = torch.arange(64)
+    for epoch in range(1, 41):  # the model stays fixed: only the margins move
+        strategy.batch_loss(model, x, labels, index)
+        strategy.end_epoch(epoch)
+    assert torch.allclose(strategy.radius[:4], torch.full((4,), eps))
+    ok = distance[4:] < 4 * eps - eps / 4  # reachable below the clamp
+    assert torch.allclose(strategy.radius[4:][ok], distance[4:][ok], rtol=1e-3, atol=1e-4)
+    first = strategy.epoch_stats[0]
+    assert first["grows"] > 0 and first["shrinks"] > 0  # some balls held no adversarial example, some did
+    # Li's eq. 5 as printed with fixed-radius PGD: ||x_adv - x|| = eps, so no margin shrinks (beyond rounding)
+    literal = AMATTraining(adversary, num_samples=64, delta_eps=eps / 4, eps_min=0.0, eps_max=4 * eps,
+                           rule="li2024", xi=0.5)
+    before = literal.radius.clone()
+    for epoch in range(1, 4):
+        literal.batch_loss(model, x, labels, index)
+        literal.end_epoch(epoch)
+        assert bool((literal.radius >= before - 1e-6).all())
+        before = literal.radius.clone()
+
+
+def test_amat_rule_is_checked():
+    with pytest.raises(ConfigError, match="rule"):
+        AMATTraining(AdversarySettings(), 4, 0.1, 0.0, 0.6, rule="eq5")

@@ -130,3 +130,23 @@ def test_resumed_adversarial_training_equals_an_uninterrupted_run(tmp_path, meth
     assert resumed_strategy.epoch_stats == whole_strategy.epoch_stats
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_amat_margins_both_grow_and_shrink_on_a_trained_model():
+    """On a trained LeNet-5 some training digits hold no adversarial example within their margin (it grows)
+    and some do (it shrinks towards the flip distance); Li's eq. 5 read literally only ever grew them."""
+    raw = select_classes(load_dataset("mnist5k"), [3, 5, 8])
+    splits = make_splits(raw, 0, 0.1, 0.2, train_per_class=100, test_per_class=10, pool_all=True, val_per_class=10)
+    torch.manual_seed(0)
+    model = build_model("lenet5", 1, 3, 28)
+    result = train_model(model, splits.train, splits.val, TrainSettings(batch_size=32, max_epochs=3, patience=3),
+                         seed=0, progress=False)
+    model.load_state_dict(result.state_dict)
+    cfg = {"adversary": {"eps": 1.5, "step_size": 0.5, "steps": 7}, "amat": {"delta_eps": 0.15}}
+    strategy = build_strategy("amat", cfg, len(splits.train), seed=0)
+    train_model(model, splits.train, splits.val, TrainSettings(batch_size=32, max_epochs=1), seed=0,
+                strategy=strategy, progress=False)
+    stats = strategy.epoch_stats[0]
+    assert stats["grows"] > 10 and stats["shrinks"] > 10, stats
+    assert stats["grows"] + stats["shrinks"] <= len(splits.train)
+    assert float(strategy.radius.max()) <= 3.0  # eps_max null: 2 x eps

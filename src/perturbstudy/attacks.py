@@ -1,4 +1,5 @@
-"""The project's only attack implementations: FGSM (sign), FGSM-L2, I-FGSM, PGD in Linf and L2.
+"""The project's only attack implementations: FGSM (sign), FGSM-L2, I-FGSM, PGD in Linf and L2, and the
+boundary-stopping L2 PGD of AMAT's margin search.
 
 Style after torchattacks: ``atk = PGDL2(model, eps=..., alpha=..., steps=...)`` then
 ``x_adv = atk(x, y)``. Every attack
@@ -43,11 +44,17 @@ def model_device(model: nn.Module) -> torch.device:
 
 def _loss_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-sample gradient of the cross-entropy wrt the input (sum reduction: no 1/N factor)."""
+    return _loss_gradient_and_logits(model, x, y)[0]
+
+
+def _loss_gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`_loss_gradient` and the logits of the same forward pass (detached)."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        loss = F.cross_entropy(model(x), y, reduction="sum")
+        logits = model(x)
+        loss = F.cross_entropy(logits, y, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)
-    return grad.detach()
+    return grad.detach(), logits.detach()
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
@@ -89,6 +96,11 @@ def _per_sample(value: EpsLike, n: int, name: str) -> torch.Tensor:
 def _view(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Shape a per-sample [B] tensor to broadcast against images [B, ...]."""
     return t.to(like.device, like.dtype).reshape(-1, *([1] * (like.ndim - 1)))
+
+
+def _rows(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A per-sample bool mask [B] shaped to select whole images of `like` in torch.where."""
+    return mask.reshape(-1, *([1] * (like.ndim - 1)))
 
 
 def l2_normalize(g: torch.Tensor) -> torch.Tensor:
@@ -247,6 +259,66 @@ class PGDL2(_Iterative):
         direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-30)
         radius = torch.rand(b, generator=self.generator, dtype=torch.float32) ** (1.0 / d)
         return (direction * radius[:, None]).reshape(x.shape).to(x.device) * _view(eps, x)
+
+
+class BoundaryPGDL2(PGDL2):
+    """L2 PGD that stops each sample where its prediction leaves y: the margin search of Ma & Liang's IMA/AMAT.
+
+    A sample stops at the first iterate that the model misclassifies; `refine_steps` bisections on the
+    segment from its last correctly classified iterate (x itself at first) to that one then place it on
+    the decision boundary, on the misclassified side, so ||x_adv - x|| is the distance at which the
+    prediction flipped. A sample that never flips ends where fixed-radius PGD ends (inside its eps-ball).
+    A misclassified x flips at once (distance 0). After a call, `flipped` is a bool tensor [N] on x's
+    device: which samples flipped within their radius.
+    """
+
+    def __init__(self, model: nn.Module, eps: EpsLike, alpha: EpsLike | None = None, steps: int = 10,
+                 random_start: bool = False, generator: torch.Generator | None = None, refine_steps: int = 10,
+                 clip: tuple[float, float] | None = (0.0, 1.0), batch_size: int | None = None) -> None:
+        super().__init__(model, eps, alpha, steps, random_start, generator, clip, batch_size)
+        if refine_steps < 0:
+            raise ConfigError(f"BoundaryPGDL2: refine_steps must be >= 0, got {refine_steps}")
+        self.refine_steps = int(refine_steps)
+        self.flipped = torch.zeros(0, dtype=torch.bool)
+        self._flipped: list[torch.Tensor] = []
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self._flipped = []
+        out = super().__call__(x, y)
+        self.flipped = torch.cat(self._flipped).to(x.device) if self._flipped else torch.zeros(0, dtype=torch.bool)
+        return out
+
+    def perturb(self, x, y, eps, alpha):
+        x_adv = self._clip(x + self._random_delta(x, eps)) if self.random_start else x
+        inside, outside = x.clone(), x.clone()  # last iterate still classified y / first one that is not
+        flipped = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+        a, eps = _view(alpha, x), eps.to(x.device)
+        for step in range(self.steps + 1):
+            grad, logits = _loss_gradient_and_logits(self.model, x_adv, y)
+            now = ~flipped & (logits.argmax(1) != y)
+            outside[now], flipped = x_adv[now], flipped | now
+            inside[~flipped] = x_adv[~flipped]
+            if step == self.steps or bool(flipped.all()):
+                break
+            moved = self._clip(x_adv + a * self._direction(grad))
+            moved = x + self._project(moved - x, eps)
+            x_adv = torch.where(_rows(flipped, x), x_adv, moved)  # a flipped sample stops
+        x_adv = self._refine(inside, outside, y, flipped) if bool(flipped.any()) else x_adv
+        self._flipped.append(flipped.cpu())
+        return torch.where(_rows(flipped, x), x_adv, inside).detach()
+
+    @torch.no_grad()
+    def _refine(self, inside: torch.Tensor, outside: torch.Tensor, y: torch.Tensor,
+                flipped: torch.Tensor) -> torch.Tensor:
+        """Bisect each flipped sample's segment [inside, outside] onto the boundary; returns the outside ends."""
+        lo, hi = inside[flipped], outside[flipped]
+        for _ in range(self.refine_steps):
+            mid = 0.5 * (lo + hi)
+            still = _rows(self.model(mid).argmax(1) == y[flipped], mid)
+            lo, hi = torch.where(still, mid, lo), torch.where(still, hi, mid)
+        out = outside.clone()
+        out[flipped] = hi
+        return out
 
 
 ATTACKS: dict[str, type[Attack]] = {

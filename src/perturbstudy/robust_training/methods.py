@@ -12,7 +12,14 @@ Decisions on points the paper leaves open (documented in config/README.md, "Medi
   log 2 - eq. 11, which has the stated property; `sync_form: literal` gives eq. 11 as printed.
 - eq. 15 divides by the batch mean loss change; when it is <= `guard_tol` the relative length
   gamma has no meaning (its sign flips), so that batch keeps the fixed-eps examples (no adaptation).
-- The adaptive radii (DPAAT) and the AMAT radii are clamped to a configured range [eps_min, eps_max].
+- The adaptive radii (DPAAT) and the AMAT radii are clamped to a configured range [eps_min, eps_max]
+  (default [0, 2 eps]).
+- AMAT follows Ma & Liang's reference code (IMA/AMAT), not Li's eq. 5 read literally: a fixed-radius PGD
+  always ends at ||x_adv - x|| = eps, so eq. 5's (eps + ||x_adv - x||) / 2 = eps could never shrink a
+  margin. The reference searches with a PGD that stops at the decision boundary (`attacks.BoundaryPGDL2`);
+  for a sample whose clean prediction is correct the margin grows by delta when no adversarial example
+  lies inside it, else becomes (margin + flip distance) / 2; other samples keep theirs. `rule: li2024`
+  keeps eq. 5 as printed (loss threshold xi, fixed-radius PGD). Loss: eq. 7 on the boundary examples.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..attacks import PGDL2
+from ..attacks import BoundaryPGDL2, PGDL2
 from ..errors import ConfigError
 from ..runtime import eval_mode
 
@@ -35,6 +42,9 @@ METHOD_LABELS = {"std": "STD", "at": "AT", "sat": "SAT", "amat": "AMAT", "dpaat"
 
 #: attack(model, x, y, eps[B]) -> x_adv; the default is L2 PGD from perturbstudy.attacks.
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+#: boundary search(model, x, y, eps[B]) -> (x_adv, flipped[B]); the default is attacks.BoundaryPGDL2.
+BoundaryFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+AMAT_RULES = ("reference", "li2024")
 
 
 @dataclass(frozen=True)
@@ -47,12 +57,23 @@ class AdversarySettings:
     random_start: bool = False
     relative_step: bool = False
 
+    def _alpha(self, eps: torch.Tensor) -> torch.Tensor | float:
+        return eps * (self.step_size / self.eps) if self.relative_step else self.step_size
+
     def attack(self, generator: torch.Generator | None = None) -> AttackFn:
         """The PGD-L2 callable; with `relative_step` a sample's step is step_size * eps_i / eps."""
         def run(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-            alpha = eps * (self.step_size / self.eps) if self.relative_step else self.step_size
-            return PGDL2(model, eps=eps, alpha=alpha, steps=self.steps, random_start=self.random_start,
+            return PGDL2(model, eps=eps, alpha=self._alpha(eps), steps=self.steps, random_start=self.random_start,
                          generator=generator)(x, y)
+        return run
+
+    def boundary_search(self, generator: torch.Generator | None = None, refine_steps: int = 10) -> BoundaryFn:
+        """The same PGD-L2, stopping each sample at the decision boundary (AMAT's margin search)."""
+        def run(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            search = BoundaryPGDL2(model, eps=eps, alpha=self._alpha(eps), steps=self.steps,
+                                   random_start=self.random_start, generator=generator, refine_steps=refine_steps)
+            return search(x, y), search.flipped
         return run
 
 
@@ -95,9 +116,17 @@ def dpaat_epsilon(delta_loss: torch.Tensor, norms: torch.Tensor, eps: float, eps
 
 def amat_radius_update(radius: torch.Tensor, adv_loss: torch.Tensor, norms: torch.Tensor, xi: float,
                        delta_eps: float, eps_min: float, eps_max: float) -> torch.Tensor:
-    """AMAT's per-sample radius (eq. 5): eps_i + d_eps where L(x_adv_i) < xi, else (eps_i + ||x_adv_i - x_i||) / 2."""
+    """Li's eq. 5 as printed: eps_i + d_eps where L(x_adv_i) < xi, else (eps_i + ||x_adv_i - x_i||) / 2."""
     new = torch.where(adv_loss < xi, radius + delta_eps, 0.5 * (radius + norms))
     return new.clamp(eps_min, eps_max)
+
+
+def amat_margin_update(margin: torch.Tensor, correct: torch.Tensor, flipped: torch.Tensor, distance: torch.Tensor,
+                       delta_eps: float, eps_min: float, eps_max: float) -> torch.Tensor:
+    """Ma & Liang's margin update (IMA_update_margin): for correctly classified samples, margin + delta where
+    no adversarial example was found inside it, else (margin + flip distance) / 2; others keep theirs."""
+    new = torch.where(flipped, 0.5 * (margin + distance), margin + delta_eps)
+    return torch.where(correct, new, margin).clamp(eps_min, eps_max)
 
 
 # --------------------------------------------------------------------------- strategies
@@ -160,32 +189,60 @@ class SATTraining(_Adversarial):
 
 
 class AMATTraining(_Adversarial):
-    """AMAT (Ma & Liang; eqs. 5-7): per-sample radii updated after each use, loss (L(x_adv) + L(x)) / 2."""
+    """AMAT (Ma & Liang; Li's eqs. 5-7): per-sample margins adapted after each use, loss (L(x_adv) + L(x)) / 2.
+
+    `rule="reference"` (default): examples from the boundary-stopping PGD at each sample's margin, margins
+    by `amat_margin_update` (clean prediction judged in eval mode). `rule="li2024"`: fixed-radius PGD at the
+    margin and eq. 5 as printed (`amat_radius_update`, threshold xi). Margins start at the adversary's eps.
+    """
 
     _state_tensors = ("radius",)
 
-    def __init__(self, adversary: AdversarySettings, num_samples: int, xi: float, delta_eps: float,
-                 eps_min: float, eps_max: float, attack: AttackFn | None = None, seed: int = 0) -> None:
+    def __init__(self, adversary: AdversarySettings, num_samples: int, delta_eps: float, eps_min: float,
+                 eps_max: float, rule: str = "reference", xi: float = 0.5, refine_steps: int = 10,
+                 attack: AttackFn | BoundaryFn | None = None, seed: int = 0) -> None:
+        if rule not in AMAT_RULES:
+            raise ConfigError(f"medical.training.amat.rule {rule!r} is not supported; use one of {list(AMAT_RULES)}")
         super().__init__(adversary, attack, seed)
+        self.rule = rule
+        if attack is None and rule == "reference":
+            self.attack = adversary.boundary_search(self.generator, refine_steps)
         self.radius = torch.full((num_samples,), float(adversary.eps))
         self.xi, self.delta_eps, self.eps_min, self.eps_max = xi, delta_eps, eps_min, eps_max
+        self._grows = self._shrinks = 0
 
     def batch_loss(self, model, x, y, index):
         if self.radius.device != x.device:
             self.radius = self.radius.to(x.device)
         eps = self.radius[index]
-        x_adv = self.attack(model, x, y, eps)
+        if self.rule == "reference":
+            x_adv, flipped = self.attack(model, x, y, eps)
+            with torch.no_grad(), eval_mode(model):
+                correct = model(x).argmax(1) == y
+        else:
+            x_adv = self.attack(model, x, y, eps)
         logits, logits_adv = model(x), model(x_adv)
         adv_each = F.cross_entropy(logits_adv, y, reduction="none")
         loss = 0.5 * (adv_each.mean() + F.cross_entropy(logits, y))
-        self.radius[index] = amat_radius_update(eps, adv_each.detach(), _l2_norms((x_adv - x).detach()),
-                                                self.xi, self.delta_eps, self.eps_min, self.eps_max)
+        norms = _l2_norms((x_adv - x).detach())
+        if self.rule == "reference":
+            new = amat_margin_update(eps, correct, flipped.to(x.device), norms, self.delta_eps, self.eps_min,
+                                     self.eps_max)
+        else:
+            new = amat_radius_update(eps, adv_each.detach(), norms, self.xi, self.delta_eps, self.eps_min,
+                                     self.eps_max)
+        tol = 1e-5 * eps  # a projection's float rounding is no change
+        self._grows += int((new > eps + tol).sum())
+        self._shrinks += int((new < eps - tol).sum())
+        self.radius[index] = new
         return loss, logits
 
     def end_epoch(self, epoch: int) -> None:
-        """Record the mean and spread of the per-sample radii."""
+        """Record the margins' mean and spread and how many grew and shrank this epoch."""
         self.epoch_stats.append({"epoch": epoch, "eps_mean": float(self.radius.mean()),
-                                 "eps_std": float(self.radius.std())})
+                                 "eps_std": float(self.radius.std()), "grows": float(self._grows),
+                                 "shrinks": float(self._shrinks)})
+        self._grows = self._shrinks = 0
 
 
 class DPAATTraining(_Adversarial):
@@ -254,6 +311,12 @@ class DPAATTraining(_Adversarial):
 # --------------------------------------------------------------------------- factory
 
 
+def _eps_max(section: dict[str, Any], adversary: AdversarySettings) -> float:
+    """A radius clamp's upper end: as configured, else (null or absent) twice the adversary's eps."""
+    value = section.get("eps_max")
+    return 2 * adversary.eps if value is None else float(value)
+
+
 def build_strategy(method: str, cfg: dict[str, Any], num_samples: int, seed: int = 0,
                    attack: AttackFn | None = None):
     """The strategy of `method` from the `medical.training` config section (see the schema)."""
@@ -271,11 +334,12 @@ def build_strategy(method: str, cfg: dict[str, Any], num_samples: int, seed: int
         return SATTraining(adversary, alpha, attack, seed)
     if method == "amat":
         a = cfg.get("amat", {})
-        return AMATTraining(adversary, num_samples, float(a.get("xi", 0.5)), float(a.get("delta_eps", 0.03)),
-                            float(a.get("eps_min", 0.0)), float(a.get("eps_max", 2 * adversary.eps)), attack, seed)
+        return AMATTraining(adversary, num_samples, float(a.get("delta_eps", 0.03)), float(a.get("eps_min", 0.0)),
+                            _eps_max(a, adversary), rule=a.get("rule", "reference"), xi=float(a.get("xi", 0.5)),
+                            refine_steps=int(a.get("refine_steps", 10)), attack=attack, seed=seed)
     d = cfg.get("dpaat", {})
     return DPAATTraining(adversary, num_samples, alpha, float(cfg.get("beta", 1.0)),
                          adaptive=method in ("dpaat", "da"), sync=method in ("dpaat", "db"),
-                         eps_min=float(d.get("eps_min", 0.0)), eps_max=float(d.get("eps_max", 2 * adversary.eps)),
+                         eps_min=float(d.get("eps_min", 0.0)), eps_max=_eps_max(d, adversary),
                          sync_form=d.get("sync_form", "js"), guard_tol=float(d.get("guard_tol", 1e-12)),
                          attack=attack, seed=seed)

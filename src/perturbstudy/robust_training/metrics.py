@@ -4,6 +4,11 @@ mAP is the macro mean over classes of one-vs-rest average precision on the softm
 class, AP = sum_k (R_k - R_{k-1}) P_k over the distinct score thresholds (eq. 18's precision-weighted
 recall increments; identical to scikit-learn's `average_precision_score`, which the tests check).
 mARP is the same on the attacked test set with the true labels.
+
+Eq. 18 as printed also divides the inner sum by N2, the number of test images of the class. The recall
+increments already sum to 1, so sum_k P_k (R_k - R_{k-1}) is the class's AP, a number in [0, 1]; the
+extra 1/N2 would give AP / N2 (about 0.003 for 299 images per class), while the paper's Table II reports
+mAP of 0.5-0.8. We read 1/N2 as a typo and drop it.
 """
 
 from __future__ import annotations
