@@ -1,4 +1,4 @@
-"""Rule medical_tables: Table I / II analogues and the ablation table."""
+"""Rule medical_tables: Table I / II analogues."""
 from perturbstudy.smk import run_step
 from perturbstudy.steps.medical import medical_tables
 

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Keys whose change alters the job graph itself (new or removed jobs, other paths): tested as structural cases.
 STRUCTURAL = ("study", "seeds", "architectures", "architectures.*.group_size",
               "series.*.architectures", "series.*.levels", "series.*.*_levels",
-              "medical.architectures", "medical.methods", "medical.ablation_architectures", "medical.gradcam.methods",
+              "medical.architectures", "medical.methods", "medical.ablation.architectures", "medical.ablation.methods",
+              "medical.gradcam.methods",
               "dataset.name", "medical.dataset.name", "medical.dataset.classes", "threads", "gpus_per_training",
               "medical.gpus")
 

@@ -136,3 +136,20 @@ def test_training_images_per_class_match_the_real_splits(mnist5k, dataset):
     counts = torch.bincount(splits.train.labels, minlength=10)
     assert counts.tolist() == [most] * 10
 
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "medical.yaml", "paper.yaml"])
+def test_shipped_configs_name_attacks_by_their_steps(repo_root, name):
+    config = load_config(repo_root / "config" / name)  # check_medical refuses '20-PGD' with 5 steps
+    for attack in (config.get("medical") or {}).get("attacks", []):
+        if attack["name"][0].isdigit():
+            assert attack["name"].split("-")[0] == str(attack["steps"]), attack
+
+
+def test_an_attack_named_for_other_steps_is_refused(smoke):
+    from perturbstudy.robust_training.settings import check_medical
+
+    med = copy.deepcopy(smoke["medical"])
+    med["attacks"][1]["name"] = med["table2_attack"] = "20-PGD"
+    with pytest.raises(ConfigError, match="20-PGD.*names 20 steps but runs 5"):
+        check_medical(med)

@@ -29,6 +29,9 @@ def base(repo_root):
     (lambda c: c["architectures"]["lenet5"]["train"].update({"batch_size": "64"}),
      "architectures.lenet5.train.batch_size"),
     (lambda c: c.pop("study"), "study"),
+    (lambda c: c["medical"].update({"ablation": {"methods": ["da"]}}), "medical.ablation.architectures"),
+    (lambda c: c["medical"].update({"ablation": {"architectures": ["lenet5"], "train": {"max_epochs": 0}}}),
+     "medical.ablation.train.max_epochs"),
 ])
 def test_bad_config_names_the_key(base, mutate, key):
     config = copy.deepcopy(base)
@@ -71,6 +74,12 @@ def test_every_schema_key_is_described():
 def test_shipped_configs_validate(repo_root):
     for name in ("config.yaml", "smoke.yaml"):
         load_config(repo_root / "config" / name)
+
+
+def test_the_paper_config_fine_tunes_imagenet_weights_after_the_head_warmup(repo_root):
+    config = load_config(repo_root / "config" / "medical.yaml")  # dataset.download creates data/ when run
+    for arch, cfg in config["medical"]["architectures"].items():
+        assert cfg["model"]["weights"] == "imagenet" and cfg["head_warmup_epochs"] == 10, arch
 
 
 def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path, repo_root, base):

@@ -28,6 +28,7 @@ CASES = {
     "analysis.alpha": (0.01, "analysis.alpha"),
     "analysis.robust_accuracy": (0.7, "analysis.robust_accuracy"),
     "medical.training.adversary.eps": (1.0, "medical.training.*"),
+    "medical.ablation.train.max_epochs": (3, "medical.ablation.train.*"),
     "medical.gradcam.per_class": (3, "medical.gradcam.per_class"),
 }
 
@@ -83,6 +84,15 @@ def test_each_key_schedules_its_readers_and_their_dependents(study):
             wrong[key] = {"extra": sorted(got - expected_cache[tuple(rules)]),
                           "missing": sorted(expected_cache[tuple(rules)] - got)}
     assert not wrong, wrong
+
+
+def test_the_ablation_settings_rerun_only_the_ablation_runs(study):
+    """medical.ablation.train reaches the ablation runs (each one) and what reads them, never a main medical run."""
+    got = dry(study, with_value(smoke_config(), "medical.ablation.train.max_epochs", 3))
+    ablation = smoke_config()["medical"]["ablation"]
+    runs = len(ablation["architectures"]) * len(ablation["methods"]) * len(smoke_config()["seeds"])
+    assert got == {"medical_ablation_train": runs, "medical_ablation_evaluate": runs, "medical_ablation_table": 1,
+                   "medical_ablation_figure": 1, "provenance_summary": 1, "all": 1}, got
 
 
 def _real_run(work: Path, config: dict) -> None:

@@ -130,3 +130,144 @@ def test_splits_are_deterministic_stratified_and_disjoint():
     # disjoint: no test image appears in train (compare flattened rows)
     train_rows = {bytes(r.numpy().tobytes()) for r in a.train.images.flatten(1)}
     assert not any(bytes(r.numpy().tobytes()) in train_rows for r in a.test.images.flatten(1))
+
+
+def test_dermamnist_download_creates_the_root_and_writes_the_file_whole(tmp_path, monkeypatch):
+    """medmnist refuses a root that does not exist (a fresh checkout has no data/): the loader creates it; the file
+    is downloaded beside its place and renamed, so no partial file is ever at the path."""
+    medmnist = pytest.importorskip("medmnist")
+    seen = []
+
+    def fake_download(self):  # medmnist's download, without the network: the npz in medmnist's real format
+        seen.append(self.root)
+        _write_dermamnist(f"{self.root}/{self.flag}{self.size_flag}.npz")
+
+    monkeypatch.setattr(medmnist.DermaMNIST, "download", fake_download)
+    root = tmp_path / "fresh" / "data"
+    raw = load_dataset("dermamnist", str(root), download=True)
+    assert raw.pools["train"].images.shape == (30, 3, 28, 28)
+    assert [p.name for p in root.iterdir()] == ["dermamnist.npz"]  # the temporary folder is gone
+    assert seen and seen[0] != str(root)
+    load_dataset("dermamnist", str(root), download=True)  # present: no second download
+    assert len(seen) == 1
+
+
+def test_dermamnist_download_offline_names_the_file_and_where_to_get_it(tmp_path, monkeypatch):
+    medmnist = pytest.importorskip("medmnist")
+
+    def offline(self):
+        raise RuntimeError("\n    Automatic download failed! Please download dermamnist_224.npz manually.")
+
+    monkeypatch.setattr(medmnist.DermaMNIST, "download", offline)
+    root = tmp_path / "data"
+    with pytest.raises(DataError) as info:
+        load_dataset("dermamnist", str(root), download=True, size=224)
+    message = str(info.value)
+    assert f"{root / 'dermamnist_224.npz'}" in message and "Automatic download failed" in message
+    assert "https://zenodo.org/" in message and "dermamnist_224.npz" in message and "dataset.root" in message
+    assert list(root.iterdir()) == []  # nothing half-written left behind
+
+
+# --------------------------------------------------------------------------- every MedMNIST 2D dataset by name
+
+
+def _write_medmnist(path, name, n=12, size=28):
+    """A tiny npz in MedMNIST's real format: uint8 images [N, H, W] (grey) or [N, H, W, 3] (colour); uint8 labels
+    [N, 1], or [N, 14] 0/1 findings for ChestMNIST."""
+    from perturbstudy.data import MEDMNIST_2D
+
+    info, rng = MEDMNIST_2D[name], np.random.default_rng(2)
+    shape = (n, size, size, 3) if info.channels == 3 else (n, size, size)
+    arrays = {}
+    for split in ("train", "val", "test"):
+        arrays[f"{split}_images"] = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        if name == "chestmnist":
+            findings = np.zeros((n, 14), np.uint8)
+            findings[1::2, 2] = 1  # odd rows have one finding (effusion), even rows none
+            findings[3, 5] = 1  # a second finding on one row: still "any finding"
+            arrays[f"{split}_labels"] = findings
+        else:
+            arrays[f"{split}_labels"] = (np.arange(n) % len(info.labels)).reshape(-1, 1).astype(np.uint8)
+    np.savez(path, **arrays)
+    return arrays
+
+
+@pytest.mark.parametrize("name", ["breastmnist", "pneumoniamnist", "pathmnist", "octmnist", "bloodmnist",
+                                  "organamnist", "retinamnist", "tissuemnist"])
+def test_medmnist_2d_loads_by_name(tmp_path, name):
+    from perturbstudy.data import MEDMNIST_2D, REGISTRY
+
+    arrays = _write_medmnist(tmp_path / f"{name}.npz", name)
+    raw = load_dataset(name, str(tmp_path))
+    info = MEDMNIST_2D[name]
+    test = raw.pools["test"]
+    assert test.images.shape == (12, info.channels, 28, 28) and test.images.dtype == torch.float32
+    assert raw.class_names == info.labels and raw.num_classes == REGISTRY[name].num_classes
+    assert REGISTRY[name].channels == info.channels and REGISTRY[name].sized
+    assert torch.equal(test.labels, torch.from_numpy(arrays["test_labels"].reshape(-1).astype(np.int64)))
+    first = arrays["test_images"][0]
+    expected = first[None] if info.channels == 1 else first.transpose(2, 0, 1)
+    assert torch.allclose(test.images[0], torch.from_numpy(expected / 255.0).float())
+
+
+def test_medmnist_size_is_read_from_the_file_name(tmp_path):
+    _write_medmnist(tmp_path / "breastmnist_64.npz", "breastmnist", size=64)
+    raw = load_dataset("breastmnist", str(tmp_path), size=64)
+    assert raw.pools["train"].images.shape == (12, 1, 64, 64) and raw.extra == {"size": "64"}
+    with pytest.raises(DataError, match="breastmnist.npz not found"):
+        load_dataset("breastmnist", str(tmp_path))  # size 28 is another file
+    with pytest.raises(DataError, match=r"set dataset.size: 64"):
+        load_dataset("breastmnist", str(tmp_path / "breastmnist_64.npz"))  # the file itself, at the wrong size
+
+
+def test_a_colour_file_under_a_grey_name_is_refused(tmp_path):
+    _write_medmnist(tmp_path / "pneumoniamnist.npz", "dermamnist")  # RGB images, 7 classes
+    with pytest.raises(DataError, match=r"needs \(28, 28\)"):
+        load_dataset("pneumoniamnist", str(tmp_path))
+
+
+def test_chestmnist_becomes_no_finding_vs_any_finding(tmp_path):
+    arrays = _write_medmnist(tmp_path / "chestmnist.npz", "chestmnist")
+    raw = load_dataset("chestmnist", str(tmp_path))
+    assert raw.class_names == ("no finding", "any finding")
+    expected = (arrays["val_labels"].sum(1) > 0).astype(np.int64)
+    assert torch.equal(raw.pools["val"].labels, torch.from_numpy(expected))
+    assert raw.pools["val"].labels.tolist() == [0, 1] * 6  # row 3 has two findings: still 1
+
+
+def test_chestmnist_labels_must_be_fourteen_findings(tmp_path):
+    _write_medmnist(tmp_path / "chestmnist.npz", "breastmnist")  # [N, 1] labels under ChestMNIST's name
+    with pytest.raises(DataError, match=r"\[N, 14\]"):
+        load_dataset("chestmnist", str(tmp_path))
+
+
+def test_medmnist_3d_and_unknown_names_are_refused(tmp_path):
+    with pytest.raises(DataError, match="unknown dataset 'organmnist3d'"):
+        load_dataset("organmnist3d", str(tmp_path))
+
+
+def test_the_medmnist_table_matches_the_installed_medmnist_info():
+    """The copy of medmnist's INFO kept in perturbstudy.data (so loading needs no medmnist) is the package's own."""
+    medmnist = pytest.importorskip("medmnist")
+    from perturbstudy.data import MEDMNIST_2D
+
+    two_d = {name for name in medmnist.INFO if not name.endswith("3d")}
+    assert set(MEDMNIST_2D) == two_d
+    for name, info in MEDMNIST_2D.items():
+        record = medmnist.INFO[name]
+        assert info.channels == record["n_channels"] and info.task == record["task"]
+        assert info.labels == tuple(record["label"][str(i)] for i in range(len(record["label"])))
+        assert info.python_class == record["python_class"] and hasattr(medmnist, info.python_class)
+
+
+def test_any_medmnist_download_goes_through_its_medmnist_class(tmp_path, monkeypatch):
+    medmnist = pytest.importorskip("medmnist")
+
+    def fake_download(self):  # medmnist's download, without the network: the npz in the real format
+        _write_medmnist(f"{self.root}/{self.flag}{self.size_flag}.npz", "breastmnist")
+
+    monkeypatch.setattr(medmnist.BreastMNIST, "download", fake_download)
+    root = tmp_path / "fresh"
+    raw = load_dataset("breastmnist", str(root), download=True)
+    assert raw.pools["train"].images.shape == (12, 1, 28, 28)
+    assert [p.name for p in root.iterdir()] == ["breastmnist.npz"]

@@ -9,7 +9,13 @@ from torch import nn
 from perturbstudy.attacks import PGDL2
 from perturbstudy.data import Pool, load_dataset, make_splits, select_classes
 from perturbstudy.models import build_model
-from perturbstudy.robust_training.methods import METHODS, AdversarySettings, DPAATTraining, build_strategy
+from perturbstudy.robust_training.methods import (
+    METHODS,
+    SOURCE_METHODS,
+    AdversarySettings,
+    DPAATTraining,
+    build_strategy,
+)
 from perturbstudy.train import StandardTraining, TrainSettings, train_model
 
 CFG = {"adversary": {"eps": 1.0, "step_size": 0.5, "steps": 2}, "alpha": 0.5, "beta": 1.0,
@@ -28,7 +34,8 @@ def test_each_method_trains_one_tiny_epoch(method):
     torch.manual_seed(0)
     model = build_model("lenet5", 1, 3, 28)
     before = [p.detach().clone() for p in model.parameters()]
-    strategy = build_strategy(method, CFG, len(pool), seed=1)
+    source = build_model("lenet5", 1, 3, 28) if method in SOURCE_METHODS else None  # Pervin's augmentation
+    strategy = build_strategy(method, CFG, len(pool), seed=1, source=source)
     result = train_model(model, pool, _tiny_pool(9, 1), TrainSettings(batch_size=8, max_epochs=1), seed=0,
                          strategy=strategy, progress=False)
     assert result.epochs_run == 1 and torch.isfinite(torch.tensor(result.history[0]["train_loss"]))

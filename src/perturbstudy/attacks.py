@@ -1,5 +1,6 @@
-"""The project's only attack implementations: FGSM (sign), FGSM-L2, I-FGSM, PGD in Linf and L2, and the
-boundary-stopping L2 PGD of AMAT's margin search.
+"""The project's only attack implementations: FGSM (sign) and inverse FGSM, FGSM-L2, I-FGSM, PGD in Linf and
+L2, and the boundary-stopping L2 PGD of AMAT's margin search. The loss defaults to cross-entropy at labels;
+`loss=` gives another (e.g. segmentation's pixel-wise loss against masks).
 
 Style after torchattacks: ``atk = PGDL2(model, eps=..., alpha=..., steps=...)`` then
 ``x_adv = atk(x, y)``. Every attack
@@ -25,6 +26,8 @@ PGD follows ART's update order: step, clip to the box, project onto the eps-ball
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -42,18 +45,27 @@ def model_device(model: nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
-def _loss_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-sample gradient of the cross-entropy wrt the input (sum reduction: no 1/N factor)."""
-    return _loss_gradient_and_logits(model, x, y)[0]
+#: loss(outputs, targets) -> a scalar that sums the per-sample losses (so gradients carry no 1/N factor)
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _loss_gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """`_loss_gradient` and the logits of the same forward pass (detached)."""
+def cross_entropy_sum(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The classifiers' attack loss: cross-entropy at label y, summed over the batch."""
+    return F.cross_entropy(logits, y, reduction="sum")
+
+
+def _loss_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: LossFn | None = None) -> torch.Tensor:
+    """Per-sample gradient of the loss (default: cross-entropy) wrt the input (sum reduction: no 1/N factor)."""
+    return _loss_gradient_and_logits(model, x, y, loss)[0]
+
+
+def _loss_gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                              loss: LossFn | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`_loss_gradient` and the model outputs of the same forward pass (detached)."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         logits = model(x)
-        loss = F.cross_entropy(logits, y, reduction="sum")
-        (grad,) = torch.autograd.grad(loss, x)
+        (grad,) = torch.autograd.grad((loss or cross_entropy_sum)(logits, y), x)
     return grad.detach(), logits.detach()
 
 
@@ -74,9 +86,11 @@ def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
     return out
 
 
-def _check_xy(x: torch.Tensor, y: torch.Tensor) -> None:
-    if x.ndim < 2 or y.ndim != 1 or x.shape[0] != y.shape[0]:
-        raise ValueError(f"attack inputs must be x [N, ...] and y [N]; got x {tuple(x.shape)}, y {tuple(y.shape)}")
+def _check_xy(x: torch.Tensor, y: torch.Tensor, dense: bool = False) -> None:
+    """x [N, ...] and y [N] (labels) or, for a dense loss (segmentation masks), y [N, ...]."""
+    if x.ndim < 2 or (y.ndim != 1 and not dense) or y.ndim < 1 or x.shape[0] != y.shape[0]:
+        want = "y [N, ...]" if dense else "y [N]"
+        raise ValueError(f"attack inputs must be x [N, ...] and {want}; got x {tuple(x.shape)}, y {tuple(y.shape)}")
 
 
 def _per_sample(value: EpsLike, n: int, name: str) -> torch.Tensor:
@@ -130,15 +144,16 @@ class Attack:
     per_sample: tuple[str, ...] = ("eps",)
 
     def __init__(self, model: nn.Module, eps: EpsLike, clip: tuple[float, float] | None = (0.0, 1.0),
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, loss: LossFn | None = None) -> None:
         self.model = model
         self.eps = eps
         self.clip = clip
         self.batch_size = batch_size
+        self.loss = loss  # None: cross-entropy at labels y; else e.g. a pixel-wise loss against masks y
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Adversarial examples for (x, y), on x's device, same dtype as float32 inputs."""
-        _check_xy(x, y)
+        _check_xy(x, y, dense=self.loss is not None)
         n = x.shape[0]
         params = {name: _per_sample(getattr(self, name), n, name) for name in self.per_sample}
         device = model_device(self.model)
@@ -164,7 +179,7 @@ class Attack:
 
     def gradient(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Input gradient of the loss (the model is already in eval mode here)."""
-        return _loss_gradient(self.model, x, y)
+        return _loss_gradient(self.model, x, y, self.loss)
 
 
 class FGSM(Attack):
@@ -172,6 +187,13 @@ class FGSM(Attack):
 
     def perturb(self, x, y, eps):
         return self._clip(x + _view(eps, x) * self.gradient(x, y).sign())
+
+
+class InverseFGSM(Attack):
+    """Inverse FGSM (Pervin et al. 2023, eq. 3): x - eps * sign(grad), clipped: one sign step down the loss."""
+
+    def perturb(self, x, y, eps):
+        return self._clip(x - _view(eps, x) * self.gradient(x, y).sign())
 
 
 class FGSML2(Attack):

@@ -232,7 +232,7 @@ def max_l2(dataset: Mapping[str, Any]) -> tuple[float, str]:
     from .data import REGISTRY
 
     channels = REGISTRY[dataset["name"]].channels
-    side = int(dataset.get("size", 28)) if dataset["name"] == "dermamnist" else 28
+    side = int(dataset.get("size", 28)) if REGISTRY[dataset["name"]].sized else 28
     return math.sqrt(channels * side * side), f"{channels}x{side}x{side}"
 
 

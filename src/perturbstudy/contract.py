@@ -13,7 +13,7 @@ from typing import Any
 from .perturbation.grid import set_factors, training_sets
 from .perturbation.series import SPECS, factor_levels
 from .provenance import canonical_params
-from .robust_training.settings import ABLATION_METHODS, METHOD_SETTINGS
+from .robust_training.settings import METHOD_SETTINGS, ablation_train
 
 Config = Mapping[str, Any]
 Wildcards = Mapping[str, str]
@@ -117,11 +117,22 @@ def medical_prepare_data(config: Config, wc: Wildcards) -> dict[str, Any]:
     return {"dataset": _medical(config)["dataset"], "data_seed": config["data_seed"]}
 
 
-def medical_train(config: Config, wc: Wildcards) -> dict[str, Any]:
-    med = _medical(config)
+def _medical_run(med: Mapping[str, Any], wc: Wildcards, train: Mapping[str, Any]) -> dict[str, Any]:
     arch = med["architectures"][wc["arch"]]
     return {"arch": wc["arch"], "method": wc["method"], "seed": int(wc["seed"]), "model": arch.get("model") or {},
-            "train": arch["train"], "training": _pick(med.get("training"), METHOD_SETTINGS[wc["method"]])}
+            "train": train, "training": _pick(med.get("training"), METHOD_SETTINGS[wc["method"]]),
+            **_pick(arch, ("head_warmup_epochs",))}  # only when set: configs without it keep their params
+
+
+def medical_train(config: Config, wc: Wildcards) -> dict[str, Any]:
+    med = _medical(config)
+    return _medical_run(med, wc, med["architectures"][wc["arch"]]["train"])
+
+
+def medical_ablation_train(config: Config, wc: Wildcards) -> dict[str, Any]:
+    """An ablation run: medical_train's params with the CNN's train settings overridden by medical.ablation.train."""
+    med = _medical(config)
+    return _medical_run(med, wc, ablation_train(med, wc["arch"]))
 
 
 def medical_evaluate(config: Config, wc: Wildcards) -> dict[str, Any]:
@@ -130,13 +141,23 @@ def medical_evaluate(config: Config, wc: Wildcards) -> dict[str, Any]:
             "eval_batch_size": med["eval_batch_size"]}
 
 
+medical_ablation_evaluate = medical_evaluate  # an ablation model, the same evaluation
+
+
 def medical_tables(config: Config, wc: Wildcards) -> dict[str, Any]:
     med = _medical(config)
     methods = list(med.get("methods", []))
     return {"attacks": [a["name"] for a in med.get("attacks", [])], "table2_attack": med.get("table2_attack"),
             "archs": list(med.get("architectures", {})), "methods": methods,
-            "ablation_methods": [m for m in ABLATION_METHODS if m in methods],
-            "ablation_archs": list(med.get("ablation_architectures") or med.get("architectures", {}))}
+            "stats": _pick(config.get("analysis"), ("confidence", "alpha"))}  # intervals and the paired tests
+
+
+def medical_ablation_table(config: Config, wc: Wildcards) -> dict[str, Any]:
+    med = _medical(config)
+    ablation = med.get("ablation") or {}
+    return {"attack": med.get("table2_attack"), "archs": list(ablation.get("architectures", [])),
+            "methods": list(ablation.get("methods", [])),
+            "stats": _pick(config.get("analysis"), ("confidence",))}  # its intervals, as Tables I/II's
 
 
 def medical_ablation_figure(config: Config, wc: Wildcards) -> dict[str, Any]:
@@ -174,6 +195,9 @@ RULES: dict[str, Callable[[Config, Wildcards], dict[str, Any]]] = {
     "medical_train": medical_train,
     "medical_evaluate": medical_evaluate,
     "medical_tables": medical_tables,
+    "medical_ablation_train": medical_ablation_train,
+    "medical_ablation_evaluate": medical_ablation_evaluate,
+    "medical_ablation_table": medical_ablation_table,
     "medical_ablation_figure": medical_ablation_figure,
     "medical_confusion_figure": medical_confusion_figure,
     "medical_gradcam": medical_gradcam,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,39 +212,155 @@ def load_fashion_mnist(root: Path | None = None, download: bool = False) -> RawD
     return RawDataset("fashion-mnist", pools, FASHION_CLASSES, str(directory))
 
 
-DERMAMNIST_KEYS = tuple(f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels"))
+@dataclass(frozen=True)
+class MedMNISTInfo:
+    """A MedMNIST 2D dataset as medmnist's `INFO` describes it: channels, task, class names and medmnist class."""
+
+    channels: int
+    task: str
+    labels: tuple[str, ...]
+    python_class: str
+
+
+#: The MedMNIST+ 2D datasets, copied from medmnist 3.0's `INFO` (tests/test_data.py checks the copy against the
+#: installed package), so that loading a local npz needs no medmnist. The 3D datasets are volumes, not images for
+#: this project's 2D CNNs, and are not registered.
+MEDMNIST_2D: dict[str, MedMNISTInfo] = {
+    "pathmnist": MedMNISTInfo(3, "multi-class", (
+        "adipose", "background", "debris", "lymphocytes", "mucus", "smooth muscle", "normal colon mucosa",
+        "cancer-associated stroma", "colorectal adenocarcinoma epithelium"), "PathMNIST"),
+    "chestmnist": MedMNISTInfo(1, "multi-label, binary-class", (
+        "atelectasis", "cardiomegaly", "effusion", "infiltration", "mass", "nodule", "pneumonia", "pneumothorax",
+        "consolidation", "edema", "emphysema", "fibrosis", "pleural", "hernia"), "ChestMNIST"),
+    "dermamnist": MedMNISTInfo(3, "multi-class", DERMAMNIST_CLASSES, "DermaMNIST"),
+    "octmnist": MedMNISTInfo(1, "multi-class", (
+        "choroidal neovascularization", "diabetic macular edema", "drusen", "normal"), "OCTMNIST"),
+    "pneumoniamnist": MedMNISTInfo(1, "binary-class", ("normal", "pneumonia"), "PneumoniaMNIST"),
+    "retinamnist": MedMNISTInfo(3, "ordinal-regression", ("0", "1", "2", "3", "4"), "RetinaMNIST"),
+    "breastmnist": MedMNISTInfo(1, "binary-class", ("malignant", "normal, benign"), "BreastMNIST"),
+    "bloodmnist": MedMNISTInfo(3, "multi-class", (
+        "basophil", "eosinophil", "erythroblast", "immature granulocytes(myelocytes, metamyelocytes and promyelocytes)",
+        "lymphocyte", "monocyte", "neutrophil", "platelet"), "BloodMNIST"),
+    "tissuemnist": MedMNISTInfo(1, "multi-class", (
+        "Collecting Duct, Connecting Tubule", "Distal Convoluted Tubule", "Glomerular endothelial cells",
+        "Interstitial endothelial cells", "Leukocytes", "Podocytes", "Proximal Tubule Segments",
+        "Thick Ascending Limb"), "TissueMNIST"),
+    **{name: MedMNISTInfo(1, "multi-class", (
+        "bladder", "femur-left", "femur-right", "heart", "kidney-left", "kidney-right", "liver", "lung-left",
+        "lung-right", "pancreas", "spleen"), cls)
+       for name, cls in (("organamnist", "OrganAMNIST"), ("organcmnist", "OrganCMNIST"),
+                         ("organsmnist", "OrganSMNIST"))},
+}
+#: MedMNIST+ image sides (the `dataset.size` choices)
+MEDMNIST_SIZES = (28, 64, 128, 224)
+#: ChestMNIST's 14 findings are multi-label; this project trains single-label classifiers, so ChestMNIST is loaded
+#: as "no finding" (label 0: all 14 findings absent) vs "any finding" (label 1: at least one present).
+CHESTMNIST_CLASSES = ("no finding", "any finding")
+
+MEDMNIST_KEYS = tuple(f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels"))
+DERMAMNIST_KEYS = MEDMNIST_KEYS
+
+
+def _medmnist_info(name: str) -> MedMNISTInfo:
+    if name not in MEDMNIST_2D:
+        raise DataError(f"{name!r} is not a MedMNIST 2D dataset; choose one of {sorted(MEDMNIST_2D)}")
+    return MEDMNIST_2D[name]
+
+
+def medmnist_classes(name: str) -> tuple[str, ...]:
+    """Class names of a MedMNIST 2D dataset as this project loads it (ChestMNIST: no finding vs any finding)."""
+    return CHESTMNIST_CLASSES if name == "chestmnist" else _medmnist_info(name).labels
+
+
+def medmnist_filename(name: str, size: int = 28) -> str:
+    """MedMNIST's file name for a 2D dataset at a given image size (e.g. pathmnist.npz, breastmnist_224.npz)."""
+    _medmnist_info(name)
+    return f"{name}.npz" if size == 28 else f"{name}_{size}.npz"
 
 
 def dermamnist_filename(size: int) -> str:
     """MedMNIST's file name for DermaMNIST at a given image size."""
-    return "dermamnist.npz" if size == 28 else f"dermamnist_{size}.npz"
+    return medmnist_filename("dermamnist", size)
 
 
-def load_dermamnist(root: Path | None = None, download: bool = False, size: int = 28) -> RawDataset:
-    """DermaMNIST (HAM10000) from MedMNIST's npz: a file path, or a folder holding it."""
-    root = Path(root or "data")
-    path = root if root.suffix == ".npz" else root / dermamnist_filename(size)
-    if not path.exists() and download:
+def download_medmnist(name: str, path: Path, size: int = 28) -> None:
+    """Fetch a MedMNIST 2D npz to `path` with the medmnist package: its folder is created first (medmnist refuses a
+    missing root), and the file appears whole (downloaded beside it, then renamed), so a killed or concurrent
+    download never leaves a truncated file. Offline, a DataError names the file and where to get it."""
+    info = _medmnist_info(name)
+    try:
+        import medmnist
+    except ImportError as exc:
+        raise DataError(f"{name} download needs the medmnist package: pip install 'perturbstudy[medical]' "
+                        "(or pip install medmnist)") from exc
+    filename = medmnist_filename(name, size)
+    record = getattr(medmnist, "INFO", {}).get(name, {})
+    flag = "" if size == 28 else f"_{size}"
+    url, md5 = record.get(f"url{flag}", "the MedMNIST Zenodo record (medmnist.com)"), record.get(f"MD5{flag}", "?")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{name}-download-") as tmp:
         try:
-            import medmnist
-        except ImportError as exc:
-            raise DataError("dermamnist download needs the medmnist package: pip install medmnist") from exc
-        medmnist.DermaMNIST(split="train", root=str(path.parent), download=True, size=size)
+            getattr(medmnist, info.python_class)(split="train", root=tmp, download=True, size=size)
+        except (RuntimeError, OSError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"{name}: could not download {filename} to {path} ({reason}). Offline? Download {url} where there "
+                f"is network (MD5 {md5}), put it at {path} (or point dataset.root at the file or its folder) and "
+                "rerun.") from exc
+        os.replace(Path(tmp) / filename, path)
+
+
+def download_dermamnist(path: Path, size: int = 28) -> None:
+    """Fetch MedMNIST's DermaMNIST npz to `path` (see `download_medmnist`)."""
+    download_medmnist("dermamnist", path, size)
+
+
+def _medmnist_labels(name: str, labels: np.ndarray, where: str) -> np.ndarray:
+    """One integer label per image: a column vector as stored, ChestMNIST's 14 findings as 'any finding' (0/1)."""
+    labels = np.asarray(labels)
+    if name == "chestmnist":
+        if labels.ndim != 2 or labels.shape[1] != len(MEDMNIST_2D["chestmnist"].labels):
+            raise DataError(f"{where}: ChestMNIST labels must be [N, 14] (one 0/1 column per finding), got shape "
+                            f"{labels.shape}; the file is not ChestMNIST's, download it again.")
+        if labels.size and not np.isin(labels, (0, 1)).all():
+            raise DataError(f"{where}: ChestMNIST labels must be 0/1 per finding; the file is not ChestMNIST's, "
+                            "download it again.")
+        return (labels.sum(axis=1) > 0).astype(np.int64)
+    if labels.ndim == 2 and labels.shape[1] != 1:
+        raise DataError(f"{where}: labels of shape {labels.shape}, but {name} has one label per image; the file is "
+                        f"not {name}'s, download it again.")
+    return labels.reshape(-1)
+
+
+def load_medmnist(name: str, root: Path | None = None, download: bool = False, size: int = 28) -> RawDataset:
+    """Any MedMNIST 2D dataset from MedMNIST's npz (a file path, or a folder holding it), by name.
+
+    Images become float32 [0, 1] NCHW (1 channel for the grey datasets, 3 for the colour ones); labels int64,
+    ChestMNIST's multi-label findings as no finding (0) vs any finding (1), RetinaMNIST's ordinal grades as classes.
+    """
+    info = _medmnist_info(name)
+    if size not in MEDMNIST_SIZES:
+        raise DataError(f"{name}: dataset.size {size} is not a MedMNIST+ size; use one of {list(MEDMNIST_SIZES)}")
+    filename = medmnist_filename(name, size)
+    root = Path(root or "data")
+    path = root if root.suffix == ".npz" else root / filename
+    if not path.exists() and download:
+        download_medmnist(name, path, size)
     if not path.exists():
         raise DataError(
-            f"dermamnist: {path} not found. Download {dermamnist_filename(size)} from MedMNIST "
+            f"{name}: {path} not found. Download {filename} from MedMNIST "
             "(or set dataset.download: true with the medmnist package installed) and set dataset.root "
             "to the file or its folder."
         )
     try:
         with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in DERMAMNIST_KEYS if k not in npz.files]
+            missing = [k for k in MEDMNIST_KEYS if k not in npz.files]
             if missing:
                 raise DataError(
                     f"{path}: not a MedMNIST npz, missing keys {missing} (has {sorted(npz.files)}); "
-                    "download the DermaMNIST file again."
+                    f"download the {info.python_class} file again."
                 )
-            arrays = {k: npz[k] for k in DERMAMNIST_KEYS}
+            arrays = {k: npz[k] for k in MEDMNIST_KEYS}
     except DataError:
         raise
     except Exception as exc:
@@ -251,16 +368,25 @@ def load_dermamnist(root: Path | None = None, download: bool = False, size: int 
             f"{path}: cannot be read as npz ({exc}); the file is truncated or corrupted, download it again."
         ) from exc
     shape = arrays["train_images"].shape[1:]
-    if shape != (size, size, 3):
-        side = f"set dataset.size: {shape[0]} or " if shape[:1] == shape[1:2] and shape[0] in (28, 64, 128, 224) else ""
-        raise DataError(f"{path}: images of shape {shape}, but dataset.size {size} needs ({size}, {size}, 3); "
-                        f"{side}point dataset.root at {dermamnist_filename(size)} from MedMNIST.")
+    expected = (size, size, 3) if info.channels == 3 else (size, size)
+    if shape != expected:
+        side = (f"set dataset.size: {shape[0]} or " if shape[:1] == shape[1:2] and shape[0] in MEDMNIST_SIZES
+                and len(shape) == len(expected) else "")
+        raise DataError(f"{path}: images of shape {shape}, but {name} at dataset.size {size} needs {expected}; "
+                        f"{side}point dataset.root at {filename} from MedMNIST.")
+    classes = medmnist_classes(name)
     pools = {
-        split: _to_pool(arrays[f"{split}_images"], arrays[f"{split}_labels"], len(DERMAMNIST_CLASSES),
-                        f"{path}:{split}")
+        split: _to_pool(arrays[f"{split}_images"],
+                        _medmnist_labels(name, arrays[f"{split}_labels"], f"{path}:{split}"),
+                        len(classes), f"{path}:{split}")
         for split in ("train", "val", "test")
     }
-    return RawDataset("dermamnist", pools, DERMAMNIST_CLASSES, str(path), {"size": str(size)})
+    return RawDataset(name, pools, classes, str(path), {"size": str(size)})
+
+
+def load_dermamnist(root: Path | None = None, download: bool = False, size: int = 28) -> RawDataset:
+    """DermaMNIST (HAM10000) from MedMNIST's npz: a file path, or a folder holding it."""
+    return load_medmnist("dermamnist", root, download, size)
 
 
 @dataclass(frozen=True)
@@ -272,13 +398,24 @@ class DatasetSpec:
     num_classes: int
     needs_root: bool
     per_class: int | None = None  # images of each class, all splits together, when fixed (config checks use it)
+    sized: bool = False  # the loader takes `size` (dataset.size: MedMNIST+ 28/64/128/224); others are 28x28
+
+
+def _medmnist_spec(name: str) -> DatasetSpec:
+    """Registry entry of a MedMNIST 2D dataset: `load_medmnist` bound to its name."""
+    def loader(root: Path | None = None, download: bool = False, size: int = 28) -> RawDataset:
+        return load_medmnist(name, root, download, size)
+
+    loader.__doc__ = f"{name} from MedMNIST's npz (see `load_medmnist`)."
+    return DatasetSpec(loader, MEDMNIST_2D[name].channels, len(medmnist_classes(name)), needs_root=True, sized=True)
 
 
 REGISTRY: dict[str, DatasetSpec] = {
     "mnist5k": DatasetSpec(load_mnist5k, 1, 10, needs_root=False, per_class=500),
     "mnist": DatasetSpec(load_mnist, 1, 10, needs_root=True),
     "fashion-mnist": DatasetSpec(load_fashion_mnist, 1, 10, needs_root=False),
-    "dermamnist": DatasetSpec(load_dermamnist, 3, 7, needs_root=True),
+    "dermamnist": DatasetSpec(load_dermamnist, 3, 7, needs_root=True, sized=True),
+    **{name: _medmnist_spec(name) for name in MEDMNIST_2D if name != "dermamnist"},
 }
 
 
@@ -388,7 +525,8 @@ SPLITS_FORMAT = "perturbstudy.splits/1"
 
 def build_splits(dataset: Mapping[str, Any], data_seed: int) -> Splits:
     """Load the configured dataset (a `dataset` config section) and draw the deterministic stratified splits."""
-    extra = {"size": dataset["size"]} if dataset["name"] == "dermamnist" else {}
+    spec = REGISTRY.get(dataset["name"])
+    extra = {"size": dataset["size"]} if spec is not None and spec.sized and "size" in dataset else {}
     raw = load_dataset(dataset["name"], dataset.get("root"), dataset.get("download", False), **extra)
     if dataset.get("classes") is not None:
         raw = select_classes(raw, dataset["classes"])

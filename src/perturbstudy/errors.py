@@ -27,3 +27,7 @@ class OutputError(PerturbstudyError):
 
 class ResourceError(PerturbstudyError):
     """A planned allocation would not fit the job's memory (resources.mem_mb); the message names the key to lower."""
+
+
+class DependencyError(PerturbstudyError):
+    """An optional package or a system library a feature needs is missing; the message says how to install it."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from tqdm import tqdm
 from .artifacts import load_tensors, save_tensors, sha256_tensors
 from .data import Pool
 from .errors import ConfigError, TrainingError
-from .runtime import eval_mode
+from .runtime import derive_seed, eval_mode
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class TrainResult:
     epoch_seconds: dict[int, float] = field(default_factory=dict)
     #: epochs taken from the resume checkpoint (0 when training started from scratch)
     resumed_epochs: int = 0
+    #: the weights at the end of each of `train_model`'s `snapshot_epochs` (CPU tensors)
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
 
     @property
     def epochs_run(self) -> int:
@@ -137,8 +140,13 @@ def resume_state(path: Path | None, fingerprint: str) -> dict[str, Any] | None:
 def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSettings, seed: int,
                 device: torch.device | None = None, strategy: Strategy | None = None,
                 resume_path: str | Path | None = None, progress: bool = True,
-                desc: str = "train") -> TrainResult:
+                desc: str = "train", score: Callable[[nn.Module, Pool], float] | None = None,
+                snapshot_epochs: Sequence[int] = ()) -> TrainResult:
     """Train `model` in place and return its best weights by clean-validation accuracy.
+
+    `score` (default: `accuracy`) is the validation measure (segmentation: mean IoU; the history keeps
+    the column name `val_acc`); a strategy's optional `batch_hits(logits, y)` replaces the count of
+    correct labels in `train_acc`. The weights after each epoch in `snapshot_epochs` are kept in the result.
 
     With `resume_path`, a checkpoint of the full state (weights, optimiser, RNGs, history) is
     written after every epoch and picked up again after an interruption; the result is the
@@ -151,11 +159,14 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
     if len(train) == 0:
         raise TrainingError("the training set is empty; check the series parameters")
     model.to(device)
-    optimizer = settings.make_optimizer(model.parameters())
+    optimizer = settings.make_optimizer([p for p in model.parameters() if p.requires_grad])  # frozen: left out
     shuffle = torch.Generator().manual_seed(seed)
     x_all, y_all = train.images.to(device), train.labels.to(device)
     history: list[dict[str, float]] = []
     best = {"acc": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}
+    score = score or accuracy
+    hits = getattr(strategy, "batch_hits", None) or (lambda logits, y: (logits.argmax(1) == y).sum())
     resume_path = Path(resume_path) if resume_path else None
     fingerprint = resume_fingerprint(model, train, val, settings, seed, strategy) if resume_path else ""
     state = resume_state(resume_path, fingerprint)
@@ -168,6 +179,7 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
         for row in history:
             row["epoch"] = int(row["epoch"])
         best = {"acc": float(state["best_acc"]), "epoch": int(state["best_epoch"]), "state": state["best_state"]}
+        snapshots = {int(k): v for k, v in state.get("snapshots", {}).items()}
         if "strategy" in state and hasattr(strategy, "load_state_dict"):
             strategy.load_state_dict(state["strategy"])  # per-sample state of adversarial methods
         print(f"resume: continuing {desc} after epoch {len(history)} from {resume_path}", file=sys.stderr,
@@ -200,11 +212,13 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach() * yb.shape[0]
-            correct += (logits.detach().argmax(1) == yb).sum()
+            correct = correct + hits(logits.detach(), yb)  # out of place: a float count promotes
         end_epoch = getattr(strategy, "end_epoch", None)
         if end_epoch is not None:
             end_epoch(epoch)
-        val_acc = accuracy(model, val)
+        val_acc = score(model, val)
+        if epoch in snapshot_epochs:
+            snapshots[epoch] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         history.append({"epoch": epoch, "train_loss": float(loss_sum) / n, "train_acc": float(correct) / n,
                         "val_acc": val_acc})
         epoch_seconds[epoch] = time.perf_counter() - start
@@ -223,10 +237,62 @@ def train_model(model: nn.Module, train: Pool, val: Pool, settings: TrainSetting
                 "history_keys": keys,
                 "history": torch.tensor([[row[k] for k in keys] for row in history], dtype=torch.float64),
                 "best_acc": best["acc"], "best_epoch": best["epoch"], "best_state": best["state"],
-                "fingerprint": fingerprint,
+                "fingerprint": fingerprint, "snapshots": {str(k): v for k, v in snapshots.items()},
                 **({"strategy": strategy.state_dict()} if hasattr(strategy, "state_dict") else {}),
             })
     bar.close()
     return TrainResult({k: v.detach().cpu() for k, v in best["state"].items()}, history,
-                       best["epoch"], best["acc"], stopped_early, epoch_seconds, resumed_epochs)
+                       best["epoch"], best["acc"], stopped_early, epoch_seconds, resumed_epochs, snapshots)
 
+
+def warmup_checkpoint(resume_path: str | Path) -> Path:
+    """Where `train_with_head_warmup` keeps the warm-up's resume checkpoint, beside the main one."""
+    return Path(f"{resume_path}.warmup")
+
+
+def train_with_head_warmup(model: nn.Module, train: Pool, val: Pool, settings: TrainSettings, seed: int,
+                           warmup_epochs: int = 0, device: torch.device | None = None,
+                           strategy: Strategy | None = None, resume_path: str | Path | None = None,
+                           progress: bool = True, desc: str = "train") -> TrainResult:
+    """`train_model`, after `warmup_epochs` epochs that train only the new layers (Li et al.'s FC warm-up).
+
+    The warm-up is a `train_model` call on the model with its pretrained layers frozen
+    (`model.freeze_pretrained`), with the same strategy (the method's own loss), optimiser settings and
+    batch size, exactly `warmup_epochs` epochs (no early stopping) and a shuffle seed of its own; then every
+    layer is released and `train_model` runs with `settings` from the warm-up's last weights, a fresh optimiser
+    and early stopping as usual (`max_epochs` counts this phase only). The result is that second phase's: best
+    weights by validation accuracy; its history holds both phases, epochs numbered on, with a `phase` column
+    ('warmup' / 'full'), and a strategy's `epoch_stats` are renumbered the same way. Resume: the warm-up has its
+    own checkpoint (`warmup_checkpoint`); the main one is only continued when the warm-up was complete before,
+    so either phase resumes where it was killed. With `warmup_epochs` 0 this is `train_model` itself.
+    """
+    warm_path = warmup_checkpoint(resume_path) if resume_path else None
+    if warmup_epochs <= 0:
+        if warm_path is not None and warm_path.exists():  # left by a run with a warm-up: so is the main checkpoint
+            warm_path.unlink()
+            Path(resume_path).unlink(missing_ok=True)
+        return train_model(model, train, val, settings, seed, device, strategy, resume_path, progress, desc)
+    freeze = getattr(model, "freeze_pretrained", None)
+    if freeze is None:
+        raise ConfigError(f"{desc}: head_warmup_epochs {warmup_epochs} needs a network with a replaceable head "
+                          f"(the torchvision CNNs); {type(model).__name__} has none: set head_warmup_epochs: 0")
+    strategy = strategy or StandardTraining()
+    # patience = the warm-up length: no early stop, and a checkpoint of another warm-up length is not continued
+    warm_settings = replace(settings, max_epochs=warmup_epochs, patience=warmup_epochs)
+    freeze(True)
+    try:
+        warm = train_model(model, train, val, warm_settings, derive_seed("head warm-up", seed), device, strategy,
+                           warm_path, progress, f"{desc} head warm-up")
+    finally:
+        freeze(False)
+    if resume_path is not None and warm.resumed_epochs < warmup_epochs:
+        Path(resume_path).unlink(missing_ok=True)  # the main phase did not follow this very warm-up
+    full = train_model(model, train, val, settings, seed, device, strategy, resume_path, progress, desc)
+    n = len(warm.history)
+    history = ([{**row, "phase": "warmup"} for row in warm.history]
+               + [{**row, "epoch": row["epoch"] + n, "phase": "full"} for row in full.history])
+    for row in getattr(strategy, "epoch_stats", [])[n:]:
+        row["epoch"] += n
+    return TrainResult(full.state_dict, history, full.best_epoch + n, full.best_val_acc, full.stopped_early,
+                       {**warm.epoch_seconds, **{e + n: t for e, t in full.epoch_seconds.items()}},
+                       warm.resumed_epochs + full.resumed_epochs)

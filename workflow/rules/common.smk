@@ -100,12 +100,19 @@ def all_targets():
 
 
 # Adversarial-training runs (medical.smk): none without a `medical:` section.
-from perturbstudy.robust_training.settings import ABLATION_METHODS, medical_runs
+from perturbstudy.robust_training.settings import ablation_runs, medical_runs
 
 MED = config.get("medical") or {}
 MOUT = f"{OUT}/medical"
 MED_RUNS = medical_runs(MED, config["seeds"])
+MED_ABLATION_RUNS = ablation_runs(MED, config["seeds"])  # medical.ablation's own runs: none without it
 FIRST_SEED = config["seeds"][0]
+
+
+def ablation_paths(files):
+    """A main medical rule's output paths (medical_train, medical_evaluate) for the ablation runs: the same files
+    under {MOUT}/ablation/ (e.g. {MOUT}/ablation/models/{arch}/{method}/seed{seed}/model.pt)."""
+    return {name: str(path).replace(f"{MOUT}/", f"{MOUT}/ablation/", 1) for name, path in files.items()}
 
 
 def medical_targets():
@@ -115,8 +122,8 @@ def medical_targets():
     archs, methods = list(MED["architectures"]), MED.get("methods", [])
     targets = [rules.medical_prepare_data.output.summary, *rules.medical_tables.output,
                *expand(rules.medical_confusion_figure.output[0], arch=archs)]
-    if sum(m in methods for m in ABLATION_METHODS) > 1:
-        targets += rules.medical_ablation_figure.output
+    if MED_ABLATION_RUNS:
+        targets += [*rules.medical_ablation_table.output, *rules.medical_ablation_figure.output]
     if any(m in methods for m in MED.get("gradcam", {}).get("methods", [])):
         targets += expand(rules.medical_gradcam.output[0], arch=archs)
     return targets

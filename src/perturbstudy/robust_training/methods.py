@@ -33,12 +33,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..attacks import BoundaryPGDL2, PGDL2
+from ..attacks import PGDL2, BoundaryPGDL2
 from ..errors import ConfigError
 from ..runtime import eval_mode
 
-METHODS = ("std", "at", "sat", "amat", "dpaat", "da", "db")
-METHOD_LABELS = {"std": "STD", "at": "AT", "sat": "SAT", "amat": "AMAT", "dpaat": "DPAAT", "da": "D-A", "db": "D-B"}
+METHODS = ("std", "at", "sat", "amat", "dpaat", "da", "db", "fgsm_aug", "invfgsm_aug")
+METHOD_LABELS = {"std": "STD", "at": "AT", "sat": "SAT", "amat": "AMAT", "dpaat": "DPAAT", "da": "D-A", "db": "D-B",
+                 "fgsm_aug": "FGSM-aug", "invfgsm_aug": "InvFGSM-aug"}
+#: Pervin et al.'s augmentation: trained next to copies made by the STD model of the same CNN and seed
+SOURCE_METHODS = ("fgsm_aug", "invfgsm_aug")
 
 #: attack(model, x, y, eps[B]) -> x_adv; the default is L2 PGD from perturbstudy.attacks.
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -318,14 +321,23 @@ def _eps_max(section: dict[str, Any], adversary: AdversarySettings) -> float:
 
 
 def build_strategy(method: str, cfg: dict[str, Any], num_samples: int, seed: int = 0,
-                   attack: AttackFn | None = None):
-    """The strategy of `method` from the `medical.training` config section (see the schema)."""
+                   attack: AttackFn | None = None, source: nn.Module | None = None):
+    """The strategy of `method` from the `medical.training` config section (see the schema); the
+    augmentation methods (SOURCE_METHODS) take `source`, the STD model of the same CNN and seed."""
     from ..train import StandardTraining
+    from .sign_augmentation import SignAugmentation
 
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose from {list(METHODS)}")
     if method == "std":
         return StandardTraining()
+    if method in SOURCE_METHODS:
+        if source is None:
+            raise ConfigError(f"{method} augments with copies made by the STD model of the same CNN and seed; "
+                              "pass it as `source` (the workflow trains `std` first)")
+        aug = cfg.get("sign_augmentation", {})
+        return SignAugmentation(source, num_samples, float(aug.get("eps", 0.1)), float(aug.get("share", 0.5)),
+                                inverse=method == "invfgsm_aug", seed=seed)
     adversary = AdversarySettings(**cfg.get("adversary", {}))
     alpha = float(cfg.get("alpha", 0.5))
     if method == "at":

@@ -2,35 +2,70 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 
 
+def check_pretrained(med: dict[str, Any]) -> None:
+    """Pretrained weights and the head warm-up only for the torchvision CNNs; a local weights file must exist."""
+    for arch, cfg in med.get("architectures", {}).items():
+        key = f"medical.architectures.{arch}"
+        weights = (cfg.get("model") or {}).get("weights")
+        if arch in MNIST_CNNS and (weights or cfg.get("head_warmup_epochs")):
+            raise ConfigError(f"{key}: {arch} has no pretrained weights and no replaceable head; remove model.weights "
+                              "and head_warmup_epochs (they are for the six torchvision CNNs)")
+        if weights and weights != "imagenet" and not Path(weights).is_file():
+            raise ConfigError(f"{key}.model.weights: {weights} is not a file; point it at a torchvision ImageNet "
+                              "state-dict .pth (downloaded where there is network), use imagenet to let torchvision "
+                              "download it, or null to train from scratch")
+
+
 def check_medical(med: dict[str, Any]) -> None:
     """Raise ConfigError naming the key when medical settings disagree with each other."""
+    check_pretrained(med)
     names = [a["name"] for a in med.get("attacks", [])]
     if len(set(names)) != len(names):
         raise ConfigError(f"medical.attacks: attack names must be unique, got {names}")
     if "clean" in names:
         raise ConfigError("medical.attacks: 'clean' is reserved for the unattacked test set; rename the attack")
+    for attack in med.get("attacks", []):
+        stated = re.match(r"(\d+)-", attack["name"])
+        if stated and "steps" in attack and int(stated.group(1)) != attack["steps"]:
+            raise ConfigError(f"medical.attacks: {attack['name']!r} names {stated.group(1)} steps but runs "
+                              f"{attack['steps']}; rename it (e.g. '{attack['steps']}-...') or change its steps")
     if med.get("table2_attack") not in names:
         raise ConfigError(f"medical.table2_attack: {med.get('table2_attack')!r} is not one of medical.attacks {names}")
     methods = med.get("methods", [])
     missing = [m for m in med.get("gradcam", {}).get("methods", []) if m not in methods]
     if missing:
         raise ConfigError(f"medical.gradcam.methods: {missing} are not in medical.methods {methods}")
-    archs = med.get("ablation_architectures") or []
-    unknown = [a for a in archs if a not in med["architectures"]]
-    if unknown:
-        raise ConfigError(f"medical.ablation_architectures: {unknown} are not in medical.architectures")
-    for name, group in (("amat", med.get("training", {}).get("amat", {})),
-                        ("dpaat", med.get("training", {}).get("dpaat", {}))):
-        if group.get("eps_min", 0.0) > group.get("eps_max", float("inf")):
-            raise ConfigError(f"medical.training.{name}: eps_min must not exceed eps_max")
+    if "ablation_architectures" in med:
+        raise ConfigError("medical.ablation_architectures: replaced by the section medical.ablation, the ablation's "
+                          "own runs: `ablation: {architectures: [...], methods: [at, da, db, dpaat], "
+                          "train: {batch_size: 64, max_epochs: 100}}` (config/README.md, Medical); move the CNNs "
+                          "to medical.ablation.architectures")
+    ablation = med.get("ablation")
+    if ablation:
+        unknown = [a for a in ablation["architectures"] if a not in med["architectures"]]
+        if unknown:
+            raise ConfigError(f"medical.ablation.architectures: {unknown} are not in medical.architectures "
+                              f"{list(med['architectures'])}, which give each CNN its model settings; add them "
+                              "there or remove them here")
+    training = med.get("training", {})
+    eps = training.get("adversary", {}).get("eps", 0.3)
+    for name in ("amat", "dpaat"):
+        group = training.get(name, {})
+        eps_max = 2 * eps if group.get("eps_max") is None else group["eps_max"]
+        if group.get("eps_min", 0.0) > eps_max:
+            raise ConfigError(f"medical.training.{name}: eps_min {group.get('eps_min')} exceeds eps_max {eps_max} "
+                              "(null eps_max means 2 x adversary.eps); lower eps_min or raise eps_max")
 
 
-ABLATION_METHODS = ("at", "da", "db", "dpaat")
+#: the architectures without ImageNet weights or a replaceable head (perturbstudy.models.mnist_cnns)
+MNIST_CNNS = ("lenet5", "alexnet8")
 # The `medical.training` keys each method reads (its rule's params carry exactly these).
 METHOD_SETTINGS: dict[str, tuple[str, ...]] = {
     "std": (),
@@ -47,3 +82,16 @@ def medical_runs(med: dict[str, Any], seeds: list[int]) -> list[tuple[str, str, 
     """Every (architecture, method, seed) of the medical runs of a `medical` section."""
     methods = (med or {}).get("methods", [])
     return [(a, m, int(s)) for a in (med or {}).get("architectures", {}) for m in methods for s in seeds]
+
+
+def ablation_runs(med: dict[str, Any], seeds: list[int]) -> list[tuple[str, str, int]]:
+    """Every (architecture, method, seed) of the ablation runs (`medical.ablation`); none without the section."""
+    ablation = (med or {}).get("ablation") or {}
+    return [(a, m, int(s)) for a in ablation.get("architectures", []) for m in ablation.get("methods", [])
+            for s in seeds]
+
+
+def ablation_train(med: dict[str, Any], arch: str) -> dict[str, Any]:
+    """The training settings of an ablation run of `arch`: the CNN's `medical.architectures.<arch>.train`, each key
+    of `medical.ablation.train` replacing its value (the paper's ablation: batch 64, 100 epochs)."""
+    return {**med["architectures"][arch]["train"], **(med.get("ablation") or {}).get("train", {})}

@@ -51,15 +51,18 @@ def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256)
 
 def evaluate_suite(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, specs: Iterable[dict[str, Any]],
                    num_classes: int, batch_size: int = 256,
-                   progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Metrics rows (clean first, then each attack) and confusion matrices keyed by test-set name."""
+                   progress: bool = True
+                   ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Metrics rows (clean first, then each attack), confusion matrices and each test image's predicted class
+    (in test-set order), the last two keyed by test-set name."""
     specs = list(specs)
-    rows, matrices = [], {}
+    rows, matrices, predictions = [], {}, {}
     y = labels.numpy()
     for spec in tqdm([None, *specs], desc="attacks", file=sys.stderr, disable=not progress, ncols=100):
         name = CLEAN if spec is None else spec["name"]
         x = images if spec is None else make_attack(model, spec, batch_size)(images, labels)
         probs = probabilities(model, x, batch_size).double().numpy()
         rows.append({"testset": name, **classification_metrics(probs, y, num_classes), "n": len(y)})
-        matrices[name] = confusion(y, probs.argmax(1), num_classes)
-    return rows, matrices
+        predictions[name] = probs.argmax(1)
+        matrices[name] = confusion(y, predictions[name], num_classes)
+    return rows, matrices, predictions
