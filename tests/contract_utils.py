@@ -24,7 +24,7 @@ STRUCTURAL = ("study", "seeds", "architectures", "architectures.*.group_size",
               "medical.architectures", "medical.methods", "medical.ablation.architectures", "medical.ablation.methods",
               "medical.gradcam.methods",
               "dataset.name", "medical.dataset.name", "medical.dataset.classes", "threads", "gpus_per_training",
-              "medical.gpus")
+              "medical.gpus", "segmentation.variants", "segmentation.dataset.name", "segmentation.gpus")
 
 
 def jobs(configfile: Path, workdir: Path = ROOT) -> list[tuple[str, dict[str, str]]]:

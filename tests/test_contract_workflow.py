@@ -130,7 +130,9 @@ def test_adding_a_series_or_a_seed_schedules_only_their_jobs(study):
                                   "analysis_single_factor": 3}
     seeds = with_value(smoke_config(), "seeds", [0, 1])
     got = dry(study, seeds)
-    assert got["train"] == 3 and got["evaluate"] == 3 and got["medical_train"] == 2, got
+    methods = len(smoke_config()["medical"]["methods"])
+    assert got["train"] == 3 and got["evaluate"] == 3 and got["medical_train"] == methods, got
+    assert got["segmentation_train"] == len(smoke_config()["segmentation"]["variants"]), got  # the new seed's UNets
     assert not {"prepare_data", "trainset", "trainset_directions", "benchmark_fgsm", "benchmark_gaussian"} & set(got)
 
 

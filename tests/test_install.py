@@ -202,6 +202,6 @@ def test_the_rules_env_provides_every_module_the_rules_import():
 def test_the_env_check_fails_without_the_medical_extra():
     """The check above can fail: the env file with the project installed without `[medical]` misses both."""
     text = ENV_FILE.read_text()
-    assert "../..[medical]" in text
-    missing = missing_from_env(text.replace("../..[medical]", "../.."))
+    assert "../..[medical,corruptions]" in text
+    missing = missing_from_env(text.replace("../..[medical,corruptions]", "../.."))
     assert {"medmnist", "pytorch_grad_cam"} <= set(missing)

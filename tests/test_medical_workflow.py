@@ -45,7 +45,7 @@ def test_smoke_medical_runs_produce_tables_and_figures(smoke_study):
     targets = [f"{out}/tables/table1.csv", f"{out}/tables/table2.csv", f"{out}/figures/confusion_lenet5.png",
                f"{out}/figures/gradcam_lenet5.png"]
     table1 = pd.read_csv(work / out / "tables" / "table1.csv")
-    labels = {"std": "STD", "dpaat": "DPAAT", "at": "AT", "sat": "SAT", "amat": "AMAT", "da": "D-A", "db": "D-B"}
+    from perturbstudy.robust_training.methods import METHOD_LABELS as labels
     assert set(table1.method) == {labels[m] for m in config["medical"]["methods"]}
     names = [a["name"] for a in config["medical"]["attacks"]]
     cis = [f"{v}_{end}" for v in [*names, "GAcc"] for end in ("ci_low", "ci_high")]
@@ -53,7 +53,9 @@ def test_smoke_medical_runs_produce_tables_and_figures(smoke_study):
     assert table1[[*names, "GAcc"]].apply(lambda c: c.between(0, 100)).all().all()
     assert (table1.n_seeds == len(config["seeds"])).all() and table1[cis].isna().all().all()  # one seed: no interval
     comparisons = pd.read_csv(work / out / "tables" / "comparisons.csv")  # DPAAT vs STD, clean and each attack
-    assert comparisons[["testset", "baseline"]].values.tolist() == [[t, "STD"] for t in ["clean", *names]]
+    baselines = [labels[m] for m in config["medical"]["methods"] if m != "dpaat"]
+    assert sorted(comparisons[["testset", "baseline"]].values.tolist()) == sorted(
+        [t, b] for t in ["clean", *names] for b in baselines)
     n_test = len(pd.read_csv(work / out / "eval" / "lenet5" / "std" / "seed0" / "predictions.csv")) // (1 + len(names))
     assert (comparisons.n_pairs == n_test).all() and (comparisons.p > 0).all()
     assert comparisons.acc_method.tolist() == pytest.approx(

@@ -174,6 +174,10 @@ def check_semantics(config: Mapping[str, Any]) -> None:
         from .robust_training.settings import check_medical
 
         check_medical(config["medical"])
+    if config.get("segmentation"):
+        from .segmentation.settings import check_segmentation
+
+        check_segmentation(config["segmentation"])
 
 
 def train_images_per_class(key: str, dataset: Mapping[str, Any]) -> tuple[int, str] | None:

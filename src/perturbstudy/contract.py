@@ -14,6 +14,7 @@ from .perturbation.grid import set_factors, training_sets
 from .perturbation.series import SPECS, factor_levels
 from .provenance import canonical_params
 from .robust_training.settings import METHOD_SETTINGS, ablation_train
+from .segmentation.variants import SIGN_VARIANTS
 
 Config = Mapping[str, Any]
 Wildcards = Mapping[str, str]
@@ -175,6 +176,38 @@ def medical_gradcam(config: Config, wc: Wildcards) -> dict[str, Any]:
             "per_class": gradcam.get("per_class"), "eval_batch_size": med["eval_batch_size"]}
 
 
+def _segmentation(config: Config) -> Mapping[str, Any]:
+    return config.get("segmentation") or {}
+
+
+def segmentation_prepare_data(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {"dataset": _segmentation(config)["dataset"], "data_seed": config["data_seed"]}
+
+
+def segmentation_train(config: Config, wc: Wildcards) -> dict[str, Any]:
+    seg, variant = _segmentation(config), wc["variant"]
+    out = {"variant": variant, "seed": int(wc["seed"]), "model": seg["model"], "train": seg["train"],
+           "checkpoints": seg["checkpoints"]}
+    if variant != "none":  # the share of copies; eps only for the sign variants
+        keys = ("share", "eps") if variant in SIGN_VARIANTS else ("share",)
+        out["augmentation"] = _pick(seg["augmentation"], keys)
+    return out
+
+
+def segmentation_evaluate(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {"variant": wc["variant"], "seed": int(wc["seed"]), "robustness": _segmentation(config)["robustness"]}
+
+
+def segmentation_tables(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {"variants": list(_segmentation(config)["variants"]),
+            "stats": _pick(config.get("analysis"), ("confidence", "alpha"))}
+
+
+def segmentation_figure(config: Config, wc: Wildcards) -> dict[str, Any]:
+    seg = _segmentation(config)
+    return {"images": seg["figure"]["images"], "eps": seg["augmentation"]["eps"]}
+
+
 RULES: dict[str, Callable[[Config, Wildcards], dict[str, Any]]] = {
     "prepare_data": prepare_data,
     "trainset_directions": trainset_directions,
@@ -201,6 +234,11 @@ RULES: dict[str, Callable[[Config, Wildcards], dict[str, Any]]] = {
     "medical_ablation_figure": medical_ablation_figure,
     "medical_confusion_figure": medical_confusion_figure,
     "medical_gradcam": medical_gradcam,
+    "segmentation_prepare_data": segmentation_prepare_data,
+    "segmentation_train": segmentation_train,
+    "segmentation_evaluate": segmentation_evaluate,
+    "segmentation_tables": segmentation_tables,
+    "segmentation_figure": segmentation_figure,
 }
 
 
@@ -213,6 +251,7 @@ STEP_MODULE: dict[str, str] = {
     **dict.fromkeys(("evaluate",), "evaluate"),
     **dict.fromkeys([r for r in RULES if r.startswith("analysis_")], "analysis"),
     **dict.fromkeys([r for r in RULES if r.startswith("medical_")], "medical"),
+    **dict.fromkeys([r for r in RULES if r.startswith("segmentation_")], "segmentation"),
     **dict.fromkeys(("provenance_summary",), "report"),
 }
 

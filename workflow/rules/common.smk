@@ -9,6 +9,7 @@ from perturbstudy.codeversion import step_function_version
 from perturbstudy.contract import STEP_MODULE, group_step_params, step_params
 from perturbstudy.perturbation.grid import model_grid, training_groups
 from perturbstudy.perturbation.series import SPECS
+from perturbstudy.segmentation.variants import SIGN_VARIANTS as SEGMENTATION_SIGN_VARIANTS
 
 STUDY = config["study"]
 OUT = f"results/{STUDY}"
@@ -100,7 +101,7 @@ def all_targets():
 
 
 # Adversarial-training runs (medical.smk): none without a `medical:` section.
-from perturbstudy.robust_training.settings import ablation_runs, medical_runs
+from perturbstudy.robust_training.settings import SOURCE_METHODS, ablation_runs, medical_runs
 
 MED = config.get("medical") or {}
 MOUT = f"{OUT}/medical"
@@ -129,6 +130,16 @@ def medical_targets():
     return targets
 
 
+def get_medical_train_inputs(wildcards):
+    """The splits, and for Pervin et al.'s augmentation (fgsm_aug, invfgsm_aug) the STD model of the same CNN and
+    seed that makes the copies."""
+    inputs = {"splits": rules.medical_prepare_data.output.splits}
+    if wildcards.method in SOURCE_METHODS:
+        inputs["source"] = expand(rules.medical_train.output.model, arch=wildcards.arch, method="std",
+                                  seed=wildcards.seed)[0]
+    return inputs
+
+
 def get_medical_confusions(wildcards):
     """The confusion matrices of every method of one CNN (first seed)."""
     return expand(rules.medical_evaluate.output.confusion, arch=wildcards.arch, method=MED.get("methods", []),
@@ -139,3 +150,33 @@ def get_gradcam_models(wildcards):
     """The first-seed models of one CNN for the Grad-CAM methods, in the order of the rule's step params."""
     methods = step_params("medical_gradcam", config, wildcards)["methods"]
     return expand(rules.medical_train.output.model, arch=wildcards.arch, method=methods, seed=FIRST_SEED)
+
+
+# Segmentation after Pervin et al. (segmentation.smk): none without a `segmentation:` section.
+SEG = config.get("segmentation") or {}
+SOUT = f"{OUT}/segmentation"
+SEG_FIRST_SEED = FIRST_SEED
+
+
+def segmentation_runs(template):
+    """`template` for every (variant, seed) of the segmentation comparison."""
+    return expand(template, variant=SEG.get("variants", []), seed=config["seeds"])
+
+
+def get_segmentation_train_inputs(wildcards):
+    """The splits, and for FGSM / inverse FGSM the model trained without augmentation (same seed) that makes
+    the copies."""
+    inputs = {"splits": rules.segmentation_prepare_data.output.splits}
+    if wildcards.variant in SEGMENTATION_SIGN_VARIANTS:
+        inputs["source"] = expand(rules.segmentation_train.output.model, variant="none", seed=wildcards.seed)[0]
+    return inputs
+
+
+def segmentation_targets():
+    """Every final output of the segmentation comparison (used by rule all and the provenance summary)."""
+    if not SEG:
+        return []
+    targets = [rules.segmentation_prepare_data.output.summary, *rules.segmentation_tables.output]
+    if {"none", "inverse_fgsm"} <= set(SEG.get("variants", [])):
+        targets += rules.segmentation_figure.output
+    return targets

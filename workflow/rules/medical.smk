@@ -5,7 +5,7 @@
 # No `medical:` section: no targets; no `medical.ablation`: no ablation targets.
 
 wildcard_constraints:
-    method="[a-z]+",
+    method="[a-z_]+",
 
 
 rule medical_prepare_data:
@@ -31,7 +31,7 @@ rule medical_prepare_data:
 
 rule medical_train:
     input:
-        splits=rules.medical_prepare_data.output.splits,
+        unpack(get_medical_train_inputs),
     output:
         model=f"{MOUT}/models/{{arch}}/{{method}}/seed{{seed}}/model.pt",
         history=f"{MOUT}/models/{{arch}}/{{method}}/seed{{seed}}/history.csv",

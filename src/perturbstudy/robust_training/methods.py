@@ -36,12 +36,13 @@ from torch.nn import functional as F
 from ..attacks import PGDL2, BoundaryPGDL2
 from ..errors import ConfigError
 from ..runtime import eval_mode
+from .rtda import RTDA_LABELS, RTDA_METHODS
+from .settings import SOURCE_METHODS  # Pervin et al.'s augmentation: copies made by the STD model
 
-METHODS = ("std", "at", "sat", "amat", "dpaat", "da", "db", "fgsm_aug", "invfgsm_aug")
+#: ... then the augmentation methods of robust_training.rtda: <policy>, at_<policy>, rtda_<policy>
+METHODS = ("std", "at", "sat", "amat", "dpaat", "da", "db", "fgsm_aug", "invfgsm_aug", *RTDA_METHODS)
 METHOD_LABELS = {"std": "STD", "at": "AT", "sat": "SAT", "amat": "AMAT", "dpaat": "DPAAT", "da": "D-A", "db": "D-B",
-                 "fgsm_aug": "FGSM-aug", "invfgsm_aug": "InvFGSM-aug"}
-#: Pervin et al.'s augmentation: trained next to copies made by the STD model of the same CNN and seed
-SOURCE_METHODS = ("fgsm_aug", "invfgsm_aug")
+                 "fgsm_aug": "FGSM-aug", "invfgsm_aug": "InvFGSM-aug", **RTDA_LABELS}
 
 #: attack(model, x, y, eps[B]) -> x_adv; the default is L2 PGD from perturbstudy.attacks.
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -321,9 +322,11 @@ def _eps_max(section: dict[str, Any], adversary: AdversarySettings) -> float:
 
 
 def build_strategy(method: str, cfg: dict[str, Any], num_samples: int, seed: int = 0,
-                   attack: AttackFn | None = None, source: nn.Module | None = None):
+                   attack: AttackFn | None = None, source: nn.Module | None = None, dataset: str | None = None):
     """The strategy of `method` from the `medical.training` config section (see the schema); the
-    augmentation methods (SOURCE_METHODS) take `source`, the STD model of the same CNN and seed."""
+    augmentation methods (SOURCE_METHODS) take `source`, the STD model of the same CNN and seed; the RTDA
+    family (robust_training.rtda: augmix, at_augmix, rtda_augmix, ...) takes `dataset`, the medical dataset's
+    name, which the medmnistc policy needs."""
     from ..train import StandardTraining
     from .sign_augmentation import SignAugmentation
 
@@ -339,6 +342,10 @@ def build_strategy(method: str, cfg: dict[str, Any], num_samples: int, seed: int
         return SignAugmentation(source, num_samples, float(aug.get("eps", 0.1)), float(aug.get("share", 0.5)),
                                 inverse=method == "invfgsm_aug", seed=seed)
     adversary = AdversarySettings(**cfg.get("adversary", {}))
+    if method in RTDA_METHODS:
+        from .rtda import build_rtda_strategy
+
+        return build_rtda_strategy(method, cfg, adversary, seed, attack, dataset)
     alpha = float(cfg.get("alpha", 0.5))
     if method == "at":
         return AdversarialTraining(adversary, attack, seed)

@@ -23,8 +23,16 @@ def check_pretrained(med: dict[str, Any]) -> None:
                               "download it, or null to train from scratch")
 
 
+#: methods trained next to copies made by the STD model of the same CNN and seed (Pervin et al.)
+SOURCE_METHODS = ("fgsm_aug", "invfgsm_aug")
+
+
 def check_medical(med: dict[str, Any]) -> None:
     """Raise ConfigError naming the key when medical settings disagree with each other."""
+    augmenting = [m for m in med.get("methods", []) if m in SOURCE_METHODS]
+    if augmenting and "std" not in med.get("methods", []):
+        raise ConfigError(f"medical.methods: {augmenting} augment with copies made by the STD model of the same CNN "
+                          "and seed; add 'std' to medical.methods")
     check_pretrained(med)
     names = [a["name"] for a in med.get("attacks", [])]
     if len(set(names)) != len(names):
@@ -75,6 +83,19 @@ METHOD_SETTINGS: dict[str, tuple[str, ...]] = {
     "dpaat": ("adversary", "alpha", "beta", "dpaat"),
     "da": ("adversary", "alpha", "beta", "dpaat"),
     "db": ("adversary", "alpha", "beta", "dpaat"),
+    "fgsm_aug": ("sign_augmentation",),  # Pervin et al.: copies made by the STD model (sign_augmentation)
+    "invfgsm_aug": ("sign_augmentation",),
+    # robust_training.rtda: augmentation alone, AT + augmentation side by side (alpha), RTDA (rtda.adv_weight); each
+    # reads its policy's settings (augmix, randaugment; medmnistc has none - it takes the medical dataset's name)
+    "augmix": ("augmix",),
+    "randaugment": ("randaugment",),
+    "medmnistc": (),
+    "at_augmix": ("adversary", "alpha", "augmix"),
+    "at_randaugment": ("adversary", "alpha", "randaugment"),
+    "at_medmnistc": ("adversary", "alpha"),
+    "rtda_augmix": ("adversary", "rtda", "augmix"),
+    "rtda_randaugment": ("adversary", "rtda", "randaugment"),
+    "rtda_medmnistc": ("adversary", "rtda"),
 }
 
 

@@ -13,10 +13,7 @@ from torch.nn import functional as F
 
 from ..attacks import FGSM, InverseFGSM
 from ..data import Pool
-
-SIGN_VARIANTS = ("fgsm", "inverse_fgsm")
-CLASSIC_VARIANTS = ("flip", "rotate", "crop", "jitter")
-VARIANTS = ("none", *SIGN_VARIANTS, *CLASSIC_VARIANTS)
+from .variants import SIGN_VARIANTS, VARIANTS
 
 
 def pixel_loss(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ def medical_train(job: Job) -> None:
     import torch
 
     from ..artifacts import write_csv
-    from ..checkpoints import save_model
+    from ..checkpoints import load_model, save_model
     from ..checks import ensure_writable
     from ..data import load_splits
     from ..models import build_model
@@ -42,7 +42,9 @@ def medical_train(job: Job) -> None:
     torch.manual_seed(derive_seed("init", arch, seed))  # same initial weights for every method
     c, h = splits.train.images.shape[1], splits.train.images.shape[2]
     model = build_model(arch, c, len(splits.class_names), h, **model_kwargs)
-    strategy = build_strategy(method, p["training"], len(splits.train), seed=derive_seed("adversary", arch, seed))
+    source = load_model(job.input.source, arch, device) if "source" in job.input.keys() else None  # fgsm_aug
+    strategy = build_strategy(method, p["training"], len(splits.train), seed=derive_seed("adversary", arch, seed),
+                              source=source)
     start = time.perf_counter()
     result = train_with_head_warmup(model, splits.train, splits.val, settings, seed=derive_seed("shuffle", arch, seed),
                                     warmup_epochs=warmup, device=device, strategy=strategy, resume_path=resume,
