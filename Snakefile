@@ -26,6 +26,7 @@ include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/medical.smk"
+include: "workflow/rules/corruptions.smk"
 include: "workflow/rules/segmentation.smk"
 include: "workflow/rules/report.smk"
 
@@ -35,6 +36,7 @@ rule all:
         all_targets(),
         analysis_targets(),
         medical_targets(),
+        corruption_targets(),
         segmentation_targets(),
         PROVENANCE_SUMMARY,
     default_target: True

@@ -22,6 +22,7 @@ EXPLICIT = {
     "dataset.val_per_class": 20,
     "medical.training.dpaat.sync_form": "literal",
     "medical.table2_attack": "FGSM",
+    "segmentation.checkpoints": [1, 3],  # [5, 10, 15, 20] and [1, 2] have no automatic integer change
 }
 
 

@@ -30,6 +30,7 @@ CASES = {
     "medical.training.adversary.eps": (1.0, "medical.training.*"),
     "medical.ablation.train.max_epochs": (3, "medical.ablation.train.*"),
     "medical.gradcam.per_class": (3, "medical.gradcam.per_class"),
+    "medical.corruptions.seed": (1, "medical.corruptions.*"),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .perturbation.grid import set_factors, training_sets
 from .perturbation.series import SPECS, factor_levels
 from .provenance import canonical_params
-from .robust_training.settings import METHOD_SETTINGS, ablation_train
+from .robust_training.settings import DATASET_METHODS, METHOD_SETTINGS, ablation_train
 from .segmentation.variants import SIGN_VARIANTS
 
 Config = Mapping[str, Any]
@@ -120,9 +120,11 @@ def medical_prepare_data(config: Config, wc: Wildcards) -> dict[str, Any]:
 
 def _medical_run(med: Mapping[str, Any], wc: Wildcards, train: Mapping[str, Any]) -> dict[str, Any]:
     arch = med["architectures"][wc["arch"]]
+    # the MedMNIST-C policy draws the dataset's corruptions: only its methods carry the dataset's name
+    dataset = {"dataset": med["dataset"]["name"]} if wc["method"] in DATASET_METHODS else {}
     return {"arch": wc["arch"], "method": wc["method"], "seed": int(wc["seed"]), "model": arch.get("model") or {},
             "train": train, "training": _pick(med.get("training"), METHOD_SETTINGS[wc["method"]]),
-            **_pick(arch, ("head_warmup_epochs",))}  # only when set: configs without it keep their params
+            **_pick(arch, ("head_warmup_epochs",)), **dataset}  # only when set: configs without it keep their params
 
 
 def medical_train(config: Config, wc: Wildcards) -> dict[str, Any]:
@@ -174,6 +176,42 @@ def medical_gradcam(config: Config, wc: Wildcards) -> dict[str, Any]:
     gradcam = med.get("gradcam", {})
     return {"arch": wc["arch"], "methods": [m for m in gradcam.get("methods", []) if m in med.get("methods", [])],
             "per_class": gradcam.get("per_class"), "eval_batch_size": med["eval_batch_size"]}
+
+
+def _suite(config: Config) -> dict[str, Any]:
+    """The corruption suite, and for MedMNIST-C the medical dataset whose corruptions it uses."""
+    med = _medical(config)
+    suite = med["corruptions"]["suite"]
+    return {"suite": suite, **({"dataset": med["dataset"]["name"]} if suite == "medmnistc" else {})}
+
+
+def corruption_benchmark(config: Config, wc: Wildcards) -> dict[str, Any]:
+    corr = _medical(config)["corruptions"]
+    return {**_suite(config), "corruption": wc["corruption"], "severities": sorted(corr["severities"]),
+            "seed": corr["seed"]}
+
+
+def corruption_evaluate(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {"arch": wc["arch"], "method": wc["method"], "seed": int(wc["seed"]),
+            "eval_batch_size": _medical(config)["eval_batch_size"]}
+
+
+def corruption_tables(config: Config, wc: Wildcards) -> dict[str, Any]:
+    med = _medical(config)
+    return {"attacks": [a["name"] for a in med.get("attacks", [])], "archs": list(med.get("architectures", {})),
+            "methods": list(med.get("methods", [])), "suite": med["corruptions"]["suite"],
+            "stats": _pick(config.get("analysis"), ("confidence",))}
+
+
+def corruption_figure(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {**_suite(config), "methods": list(_medical(config).get("methods", []))}
+
+
+def rtda_claims(config: Config, wc: Wildcards) -> dict[str, Any]:
+    med = _medical(config)
+    return {"table2_attack": med.get("table2_attack"), "archs": list(med.get("architectures", {})),
+            "methods": list(med.get("methods", [])), "suite": med["corruptions"]["suite"],
+            "stats": _pick(config.get("analysis"), ("confidence", "alpha"))}
 
 
 def _segmentation(config: Config) -> Mapping[str, Any]:
@@ -234,6 +272,11 @@ RULES: dict[str, Callable[[Config, Wildcards], dict[str, Any]]] = {
     "medical_ablation_figure": medical_ablation_figure,
     "medical_confusion_figure": medical_confusion_figure,
     "medical_gradcam": medical_gradcam,
+    "corruption_benchmark": corruption_benchmark,
+    "corruption_evaluate": corruption_evaluate,
+    "corruption_tables": corruption_tables,
+    "corruption_figure": corruption_figure,
+    "rtda_claims": rtda_claims,
     "segmentation_prepare_data": segmentation_prepare_data,
     "segmentation_train": segmentation_train,
     "segmentation_evaluate": segmentation_evaluate,
@@ -251,6 +294,7 @@ STEP_MODULE: dict[str, str] = {
     **dict.fromkeys(("evaluate",), "evaluate"),
     **dict.fromkeys([r for r in RULES if r.startswith("analysis_")], "analysis"),
     **dict.fromkeys([r for r in RULES if r.startswith("medical_")], "medical"),
+    **dict.fromkeys([*(r for r in RULES if r.startswith("corruption_")), "rtda_claims"], "corruptions"),
     **dict.fromkeys([r for r in RULES if r.startswith("segmentation_")], "segmentation"),
     **dict.fromkeys(("provenance_summary",), "report"),
 }

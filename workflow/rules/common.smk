@@ -152,6 +152,26 @@ def get_gradcam_models(wildcards):
     return expand(rules.medical_train.output.model, arch=wildcards.arch, method=methods, seed=FIRST_SEED)
 
 
+# The medical runs under distribution shift (corruptions.smk): none without `medical.corruptions`.
+from perturbstudy.robust_training.settings import medical_corruptions
+
+MED_CORRUPTIONS = medical_corruptions(MED)  # one benchmark file (and job) per corruption
+
+
+def medical_run_files(template):
+    """`template` (a medical rule's output) for every main medical run (CNN, method, seed), in MED_RUNS order."""
+    return [expand(template, arch=a, method=m, seed=s)[0] for a, m, s in MED_RUNS]
+
+
+def corruption_targets():
+    """Every final output of the corruption benchmark and the RTDA claim (used by rule all and the provenance
+    summary)."""
+    if not MED_CORRUPTIONS:
+        return []
+    return [*expand(rules.corruption_benchmark.output.summary, corruption=MED_CORRUPTIONS),
+            *rules.corruption_tables.output, *rules.corruption_figure.output, *rules.rtda_claims.output]
+
+
 # Segmentation after Pervin et al. (segmentation.smk): none without a `segmentation:` section.
 SEG = config.get("segmentation") or {}
 SOUT = f"{OUT}/segmentation"

@@ -62,6 +62,7 @@ def check_medical(med: dict[str, Any]) -> None:
             raise ConfigError(f"medical.ablation.architectures: {unknown} are not in medical.architectures "
                               f"{list(med['architectures'])}, which give each CNN its model settings; add them "
                               "there or remove them here")
+    check_corruptions(med)
     training = med.get("training", {})
     eps = training.get("adversary", {}).get("eps", 0.3)
     for name in ("amat", "dpaat"):
@@ -70,6 +71,74 @@ def check_medical(med: dict[str, Any]) -> None:
         if group.get("eps_min", 0.0) > eps_max:
             raise ConfigError(f"medical.training.{name}: eps_min {group.get('eps_min')} exceeds eps_max {eps_max} "
                               "(null eps_max means 2 x adversary.eps); lower eps_min or raise eps_max")
+
+
+#: methods whose augmentation policy is MedMNIST-C's (its rule's params carry the medical dataset's name)
+DATASET_METHODS = ("medmnistc", "at_medmnistc", "rtda_medmnistc")
+
+
+def _image_shape(dataset: dict[str, Any]) -> tuple[int, int]:
+    """(channels, side) of a dataset section's images."""
+    from ..data import REGISTRY
+
+    spec = REGISTRY[dataset["name"]]
+    return spec.channels, int(dataset.get("size", 28)) if spec.sized else 28
+
+
+def _check_medmnistc(dataset: dict[str, Any], key: str, what: str) -> None:
+    from ..corruptions.names import MEDMNISTC_NAMES, MEDMNISTC_SIZE
+
+    name = dataset["name"]
+    if name not in MEDMNISTC_NAMES:
+        raise ConfigError(f"{key}: {what} uses MedMNIST-C's corruptions of the medical dataset, but MedMNIST-C has "
+                          f"none for {name!r}; use a dataset it covers ({', '.join(sorted(MEDMNISTC_NAMES))}) or "
+                          "another suite / policy (mnistc for 28x28 grey digits; augmix, randaugment)")
+    side = _image_shape(dataset)[1]
+    if side != MEDMNISTC_SIZE:
+        raise ConfigError(f"{key}: {what} needs the {MEDMNISTC_SIZE}x{MEDMNISTC_SIZE} MedMNIST+ images (its "
+                          f"parameters are pixel sizes at that resolution), but medical.dataset.size is {side}; set "
+                          f"medical.dataset.size: {MEDMNISTC_SIZE}")
+
+
+def check_corruptions(med: dict[str, Any]) -> None:
+    """The corruption suite fits the medical dataset's images, its corruptions exist, and the MedMNIST-C policy
+    methods have a MedMNIST-C dataset at 224x224."""
+    dataset = med.get("dataset") or {}
+    policy_methods = [m for m in med.get("methods", []) if m in DATASET_METHODS]
+    if policy_methods and dataset:
+        _check_medmnistc(dataset, "medical.methods", f"{policy_methods} (MedMNIST-C's training augmentation)")
+    corr = med.get("corruptions")
+    if not corr or not dataset:
+        return
+    from ..corruptions.names import corruption_names
+
+    suite = corr["suite"]
+    if suite == "mnistc":
+        channels, side = _image_shape(dataset)
+        if (channels, side) != (1, 28):
+            raise ConfigError(f"medical.corruptions.suite: mnistc (MNIST-C) is defined for 1x28x28 grey digits, but "
+                              f"medical.dataset {dataset['name']!r} gives {channels}x{side}x{side} images; use "
+                              "suite: medmnistc with a MedMNIST dataset at size 224, or a grey dataset at 28x28")
+    else:
+        _check_medmnistc(dataset, "medical.corruptions.suite", "the medmnistc suite")
+    known = corruption_names(suite, dataset["name"])
+    unknown = [c for c in corr.get("corruptions") or [] if c not in known]
+    if unknown:
+        raise ConfigError(f"medical.corruptions.corruptions: {unknown} are not {suite} corruptions of "
+                          f"{dataset['name']}; choose from {list(known)}, or null for all of them")
+
+
+def medical_corruptions(med: dict[str, Any]) -> list[str]:
+    """The corruptions of the benchmark (`medical.corruptions`): its list, or every corruption of its suite (for
+    medmnistc: of the medical dataset); none without the section."""
+    corr = (med or {}).get("corruptions")
+    if not corr:
+        return []
+    if corr.get("corruptions"):
+        return list(corr["corruptions"])
+    from ..corruptions.names import corruption_names
+
+    return list(corruption_names(corr["suite"], med["dataset"]["name"]))
 
 
 #: the architectures without ImageNet weights or a replaceable head (perturbstudy.models.mnist_cnns)

@@ -44,7 +44,7 @@ def medical_train(job: Job) -> None:
     model = build_model(arch, c, len(splits.class_names), h, **model_kwargs)
     source = load_model(job.input.source, arch, device) if "source" in job.input.keys() else None  # fgsm_aug
     strategy = build_strategy(method, p["training"], len(splits.train), seed=derive_seed("adversary", arch, seed),
-                              source=source)
+                              source=source, dataset=p.get("dataset"))  # dataset: the medmnistc policy's corruptions
     start = time.perf_counter()
     result = train_with_head_warmup(model, splits.train, splits.val, settings, seed=derive_seed("shuffle", arch, seed),
                                     warmup_epochs=warmup, device=device, strategy=strategy, resume_path=resume,
