@@ -10,6 +10,8 @@ from torch import nn
 from perturbstudy.attacks import FGSM, FGSML2, IFGSM, PGD, PGDL2, BoundaryPGDL2, input_gradient
 from perturbstudy.runtime import eval_mode
 
+from .linear_models import linear_problem
+
 torch.set_num_threads(1)
 
 
@@ -165,21 +167,8 @@ def test_bad_eps_shape_is_a_clear_error(batch):
         FGSM(tiny_cnn(), eps=torch.ones(3))(x, y)
 
 
-def _linear_problem(n: int = 300, seed: int = 0):
-    """A 2-class linear model on 10x10 images near the box's centre: the L2 distance of x to the decision
-    boundary is |w.x + b| / ||w|| with w, b the differences of the two rows (no clipping reached)."""
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))
-    x = 0.5 + 0.05 * torch.randn(n, 1, 10, 10)
-    with torch.no_grad():
-        y = model(x).argmax(1)
-        w, b = model[1].weight[1] - model[1].weight[0], model[1].bias[1] - model[1].bias[0]
-        distance = (x.flatten(1) @ w + b).abs() / w.norm()
-    return model, x, y, distance
-
-
 def test_boundary_pgd_stops_at_the_closed_form_boundary_distance():
-    model, x, y, distance = _linear_problem()
+    model, x, y, distance = linear_problem(300)
     eps = float(distance.median())  # about half the samples have the boundary inside their ball
     search = BoundaryPGDL2(model, eps=eps, alpha=eps / 5, steps=10, refine_steps=20)
     x_adv = search(x, y)
@@ -195,7 +184,7 @@ def test_boundary_pgd_stops_at_the_closed_form_boundary_distance():
 
 
 def test_boundary_pgd_stops_each_sample_and_misclassified_inputs_stay_put():
-    model, x, y, distance = _linear_problem(40)
+    model, x, y, distance = linear_problem(40)
     wrong = y.clone()
     wrong[:10] = 1 - wrong[:10]  # these are misclassified already: distance 0, no move
     search = BoundaryPGDL2(model, eps=10.0, alpha=0.05, steps=200, refine_steps=0)

@@ -4,18 +4,14 @@ benchmark files, evaluations, side-by-side table, figure and claim."""
 from __future__ import annotations
 
 import json
-import re
 
 import pandas as pd
 import pytest
 
-from .workflow_utils import run_snakemake, smoke_config, workflow_copy
+from .workflow_utils import job_counts, run_snakemake, smoke_config, workflow_copy
 
 RULES = ("corruption_benchmark", "corruption_evaluate", "corruption_tables", "corruption_figure", "rtda_claims")
 
-
-def _job_counts(text: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M)}
 
 
 @pytest.mark.slow
@@ -23,7 +19,7 @@ def test_rtda_config_dry_runs_the_paper_scale_grid(tmp_path):
     work = workflow_copy(tmp_path)
     proc = run_snakemake(work, work / "config" / "rtda.yaml", "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    counts = _job_counts(proc.stdout + proc.stderr)
+    counts = job_counts(proc.stdout + proc.stderr)
     runs = 2 * 8 * 3  # 2 CNNs x (6 baselines + 2 RTDA) x 3 seeds
     assert counts["medical_train"] == counts["medical_evaluate"] == counts["corruption_evaluate"] == runs
     assert counts["corruption_benchmark"] == 13  # MedMNIST-C's PneumoniaMNIST corruptions, one file each
@@ -38,7 +34,7 @@ def test_without_a_corruptions_section_there_are_no_corruption_jobs(tmp_path):
     del config["medical"]["corruptions"]
     proc = run_snakemake(work, config, "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    counts = _job_counts(proc.stdout + proc.stderr)
+    counts = job_counts(proc.stdout + proc.stderr)
     assert counts["medical_tables"] == 1 and not set(RULES) & set(counts)
 
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 
-from .workflow_utils import run_snakemake, smoke_config, workflow_copy
-
-
-def _job_counts(text: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M)}
+from .workflow_utils import job_counts, run_snakemake, smoke_config, workflow_copy
 
 
 @pytest.mark.slow
@@ -19,7 +13,7 @@ def test_paper_config_dry_runs_the_full_grid(tmp_path):
     work = workflow_copy(tmp_path)
     proc = run_snakemake(work, work / "config" / "medical.yaml", "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    counts = _job_counts(proc.stdout + proc.stderr)
+    counts = job_counts(proc.stdout + proc.stderr)
     assert counts["medical_train"] == 6 * 5 and counts["medical_evaluate"] == 6 * 5  # Tables I/II: 6 CNNs x 5 methods
     assert counts["medical_ablation_train"] == 2 * 4 and counts["medical_ablation_evaluate"] == 2 * 4  # Fig. 3
     assert counts["medical_gradcam"] == 6 and counts["medical_confusion_figure"] == 6
@@ -34,7 +28,7 @@ def test_without_an_ablation_section_there_are_no_ablation_jobs(tmp_path):
     del config["medical"]["ablation"]
     proc = run_snakemake(work, config, "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    counts = _job_counts(proc.stdout + proc.stderr)
+    counts = job_counts(proc.stdout + proc.stderr)
     assert counts["medical_tables"] == 1 and not {r for r in counts if r.startswith("medical_ablation")}
 
 

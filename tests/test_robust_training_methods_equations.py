@@ -17,6 +17,8 @@ from perturbstudy.robust_training.methods import (
     synchronisation_loss,
 )
 
+from .linear_models import linear_problem
+
 
 def test_dpaat_epsilon_both_branches_and_clamp():
     # dL = [1, 2, 3, 6] -> mean 3; gamma = 0.3 |dL - 3| / 3 = [0.2, 0.1, 0, 0.3]
@@ -125,21 +127,8 @@ def test_amat_margin_update_follows_the_reference():
     assert torch.allclose(new, torch.tensor([0.35, 0.2, 0.3, 0.3, 0.6]))
 
 
-def _linear_problem(n: int = 64, seed: int = 0):
-    """A 2-class linear model on 10x10 images near the box's centre and each sample's closed-form L2 distance
-    to its decision boundary."""
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(100, 2))
-    x = 0.5 + 0.05 * torch.randn(n, 1, 10, 10)
-    with torch.no_grad():
-        y = model(x).argmax(1)
-        w, b = model[1].weight[1] - model[1].weight[0], model[1].bias[1] - model[1].bias[0]
-        distance = (x.flatten(1) @ w + b).abs() / w.norm()
-    return model, x, y, distance
-
-
 def test_amat_margins_converge_to_the_true_boundary_distances_of_a_linear_model():
-    model, x, y, distance = _linear_problem()
+    model, x, y, distance = linear_problem(64)
     labels = y.clone()
     labels[:4] = 1 - labels[:4]  # misclassified: their margins never move
     eps = float(distance.median())

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 
-from .workflow_utils import run_snakemake, smoke_config, workflow_copy
-
-
-def _job_counts(text: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M)}
+from .workflow_utils import job_counts, run_snakemake, smoke_config, workflow_copy
 
 
 @pytest.mark.slow
@@ -21,7 +15,7 @@ def test_paper_config_dry_runs(tmp_path):
         (work / "data" / "kvasir-seg" / folder).mkdir(parents=True)
     proc = run_snakemake(work, work / "config" / "segmentation.yaml", "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    counts = _job_counts(proc.stdout + proc.stderr)
+    counts = job_counts(proc.stdout + proc.stderr)
     assert counts["segmentation_train"] == 7 * 3 and counts["segmentation_evaluate"] == 7 * 3  # variants x seeds
     assert counts["segmentation_tables"] == 1 and counts["segmentation_figure"] == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -64,3 +65,8 @@ def smoke_config(study: str = "smoke") -> dict:
     config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
     config["study"] = study
     return config
+
+
+def job_counts(text: str) -> dict[str, int]:
+    """Jobs per rule from Snakemake's "Job stats" table (a dry run's output)."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M)}

@@ -36,7 +36,7 @@ from . import comparisons as cmp
 from .methods import METHOD_LABELS
 from .rtda import RTDA_METHODS
 from .shift import SUITE_LABELS
-from .tables import ALL, markdown, pooled_units
+from .tables import ALL, markdown
 
 SHIFT = "corruptions (pooled)"
 CLEAN = cmp.CLEAN
@@ -70,18 +70,6 @@ def pool_corruption_predictions(preds: pd.DataFrame) -> pd.DataFrame:
                         testset=SHIFT)
 
 
-def _units(preds: pd.DataFrame, archs: Sequence[str]) -> dict[str, list[str]]:
-    """Each CNN, then the group rows that hold a set of CNNs not tested yet (as comparisons.comparisons)."""
-    present = [a for a in archs if a in set(preds["architecture"])]
-    present += sorted(set(preds["architecture"]) - set(present))
-    units, seen = {a: [a] for a in present}, {frozenset([a]) for a in present}
-    for label, members in pooled_units(present).items():
-        if frozenset(members) not in seen:
-            units[label] = members
-            seen.add(frozenset(members))
-    return units
-
-
 def decisive_unit(units: Iterable[str]) -> str | None:
     """The unit the claim is judged on: all CNNs pooled when present, else the only CNN; None without units."""
     units = list(units)
@@ -101,7 +89,7 @@ def claim_comparisons(preds: pd.DataFrame, attack: str, archs: Sequence[str], me
     parts = {CLEAN: "clean", attack: "attacks", SHIFT: "shift"}
     by_testset = {t: preds[preds["testset"] == t] for t in parts}
     rows = []
-    for unit, members in _units(preds, archs).items():
+    for unit, members in cmp.comparison_units(preds, archs).items():
         for method in rtda:
             for testset, part in parts.items():
                 for baseline in baselines:

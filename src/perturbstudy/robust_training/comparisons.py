@@ -153,10 +153,10 @@ def verdict(b: int, c: int, p_holm: float, p_holm_min: float, alpha: float) -> s
     return NO_DIFFERENCE
 
 
-def comparisons(preds: pd.DataFrame, testsets: list[str], archs: list[str], methods: list[str],
-                confidence: float = 0.95, alpha: float = 0.05) -> pd.DataFrame:
-    """DPAAT against every other method of `methods` (labels, in this order) on each test set, per CNN (in `archs`
-    order) and per group row, with Holm over all rows (COLUMNS). Empty without DPAAT predictions."""
+def comparison_units(preds: pd.DataFrame, archs: Iterable[str]) -> dict[str, list[str]]:
+    """Each CNN present (in `archs` order, then any other), then the group rows (`pooled_units`) that hold a set
+    of CNNs not tested yet: the units a comparison table has one row per."""
+    archs = list(archs)
     present = [a for a in archs if a in set(preds["architecture"])]
     present += sorted(set(preds["architecture"]) - set(present))
     units, seen = {a: [a] for a in present}, {frozenset([a]) for a in present}
@@ -164,6 +164,14 @@ def comparisons(preds: pd.DataFrame, testsets: list[str], archs: list[str], meth
         if frozenset(members) not in seen:
             units[label] = members
             seen.add(frozenset(members))
+    return units
+
+
+def comparisons(preds: pd.DataFrame, testsets: list[str], archs: list[str], methods: list[str],
+                confidence: float = 0.95, alpha: float = 0.05) -> pd.DataFrame:
+    """DPAAT against every other method of `methods` (labels, in this order) on each test set, per CNN (in `archs`
+    order) and per group row, with Holm over all rows (COLUMNS). Empty without DPAAT predictions."""
+    units = comparison_units(preds, archs)
     have = set(preds["method"])
     baselines = [m for m in methods if m != DPAAT and m in have] if DPAAT in have else []
     by_testset = {t: preds[preds["testset"] == t] for t in testsets}
