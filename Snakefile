@@ -37,6 +37,7 @@ rule all:
         analysis_targets(),
         medical_targets(),
         corruption_targets(),
+        study_corruption_targets(),
         segmentation_targets(),
         PROVENANCE_SUMMARY,
     default_target: True

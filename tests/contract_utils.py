@@ -23,6 +23,7 @@ STRUCTURAL = ("study", "seeds", "architectures", "architectures.*.group_size",
               "series.*.architectures", "series.*.levels", "series.*.*_levels",
               "medical.architectures", "medical.methods", "medical.ablation.architectures", "medical.ablation.methods",
               "medical.gradcam.methods", "medical.corruptions.suite", "medical.corruptions.corruptions",
+              "corruptions.suite", "corruptions.corruptions",
               "dataset.name", "medical.dataset.name", "medical.dataset.classes", "threads", "gpus_per_training",
               "medical.gpus", "segmentation.variants", "segmentation.dataset.name", "segmentation.gpus")
 

@@ -31,11 +31,12 @@ def test_rtda_config_dry_runs_the_paper_scale_grid(tmp_path):
 def test_without_a_corruptions_section_there_are_no_corruption_jobs(tmp_path):
     work = workflow_copy(tmp_path)
     config = smoke_config()
-    del config["medical"]["corruptions"]
+    del config["medical"]["corruptions"], config["corruptions"]
     proc = run_snakemake(work, config, "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout + proc.stderr)
     assert counts["medical_tables"] == 1 and not set(RULES) & set(counts)
+    assert not [r for r in counts if r.startswith("study_corruption_")]
 
 
 @pytest.mark.slow
@@ -84,3 +85,32 @@ def test_smoke_corruption_benchmarks_evaluations_tables_figure_and_claim(smoke_s
     assert (claims[claims.part == "shift"].n_pairs == cells * n_test).all()
     text = (out / "findings" / "rtda_claims.md").read_text()
     assert "**RTDA-AugMix** (lenet5): the claim as a whole is" in text and "One seed" in text
+
+
+@pytest.mark.slow
+def test_smoke_study_models_under_mnistc(smoke_study):
+    """Every model of the MNIST study on the top-level `corruptions`: one file per corruption, one evaluation per
+    seed with a row per (model, corruption, severity), the table per training set and the level figure."""
+    from perturbstudy.data import load_splits
+    from perturbstudy.perturbation.grid import training_sets
+
+    work, config = smoke_study, smoke_config()
+    corr, out = config["corruptions"], work / "results" / config["study"]
+    n_test = len(load_splits(out / "data" / "splits.pt").test.labels)
+    for name in corr["corruptions"]:
+        summary = json.loads((out / "corruptions" / "benchmarks" / f"{name}.json").read_text())
+        assert (summary["corruptions"], summary["severities"], summary["n"]) == ([name], corr["severities"], n_test)
+    acc = pd.read_csv(out / "corruptions" / "eval" / "seed0.csv", dtype={"set": str})
+    sets = training_sets(list(config["architectures"]), config["series"])
+    cells = len(corr["corruptions"]) * len(corr["severities"])
+    assert len(acc) == len(sets) * cells and (acc.n == n_test).all()
+    for ts in sets:  # the same clean test accuracy as the main evaluation
+        frame = pd.read_csv(out / "eval" / ts.arch / ts.series / ts.setid / "seed0.csv")
+        clean = frame.loc[frame.testset == "test", "accuracy"].iloc[0]
+        assert acc[acc.series == ts.series].clean_accuracy.iloc[0] == pytest.approx(clean)
+    table = pd.read_csv(out / "tables" / "corruption_shift.csv", dtype={"set": str})
+    assert table.series.tolist() == [ts.series for ts in sets]
+    base = table.set_index("series").loc["clean"]
+    assert base.mCE == pytest.approx(100.0) and base.relative_mCE == pytest.approx(100.0)
+    assert table.mCA.between(0, 100).all() and (table.n_seeds == 1).all()
+    assert (out / "figures" / "corruption_levels.png").read_bytes()[:4] == b"\x89PNG"

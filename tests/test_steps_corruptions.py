@@ -10,7 +10,7 @@ import yaml
 
 from perturbstudy.config import validate_config
 from perturbstudy.contract import step_params
-from perturbstudy.corruptions.names import MEDMNISTC_NAMES
+from perturbstudy.corruptions.names import MEDMNISTC_NAMES, MNISTC_NAMES
 from perturbstudy.errors import ConfigError
 from perturbstudy.robust_training.settings import medical_corruptions
 
@@ -75,8 +75,26 @@ def test_medmnistc_takes_every_corruption_of_the_dataset_and_its_name(smoke, tmp
     (lambda c, t: c["medical"].update({"methods": ["std", "dpaat", "at_medmnistc"]}),
      r"medical.methods: \['at_medmnistc'\] .*MedMNIST-C has none for 'mnist5k'"),
     (lambda c, t: c["medical"]["corruptions"].update({"severities": [0, 1]}), r"medical.corruptions.severities"),
+    (lambda c, t: c["corruptions"].update({"corruptions": ["zoom_blur"]}),
+     r"^corruptions.corruptions: \['zoom_blur'\] are not mnistc corruptions of mnist5k"),
+    (lambda c, t: c["corruptions"].update({"suite": "medmnistc"}), r"corruptions.suite"),
 ])
 def test_inconsistent_corruption_settings_are_refused(smoke, tmp_path, change, match):
     change(smoke, tmp_path)
     with pytest.raises(ConfigError, match=match):
         validate_config(smoke)
+
+
+def test_study_corruptions_params_list_every_model_of_the_seed(smoke):
+    """study_corruption_evaluate's params name each model of the seed with its set's factor levels; null
+    corruptions means all of MNIST-C."""
+    from perturbstudy.perturbation.grid import training_sets
+    from perturbstudy.robust_training.settings import section_corruptions
+
+    config = validate_config(smoke)
+    params = step_params("study_corruption_evaluate", config, {"seed": "0"})
+    sets = training_sets(list(config["architectures"]), config["series"])
+    assert [(m["arch"], m["series"], m["setid"]) for m in params["models"]] == [(t.arch, t.series, t.setid)
+                                                                            for t in sets]
+    assert params["models"][1]["factors"]["gaussian"] == 2.0 and params["seed"] == 0
+    assert section_corruptions({**config["corruptions"], "corruptions": None}, "mnist5k") == list(MNISTC_NAMES)

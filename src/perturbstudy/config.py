@@ -174,6 +174,10 @@ def check_semantics(config: Mapping[str, Any]) -> None:
         from .robust_training.settings import check_medical
 
         check_medical(config["medical"])
+    if config.get("corruptions"):
+        from .robust_training.settings import check_corruption_section
+
+        check_corruption_section(config["corruptions"], config["dataset"], "corruptions", "dataset")
     if config.get("segmentation"):
         from .segmentation.settings import check_segmentation
 

@@ -214,6 +214,27 @@ def rtda_claims(config: Config, wc: Wildcards) -> dict[str, Any]:
             "stats": _pick(config.get("analysis"), ("confidence", "alpha"))}
 
 
+def study_corruption_benchmark(config: Config, wc: Wildcards) -> dict[str, Any]:
+    corr = config["corruptions"]
+    return {"suite": corr["suite"], "corruption": wc["corruption"], "severities": sorted(corr["severities"]),
+            "seed": corr["seed"]}
+
+
+def study_corruption_evaluate(config: Config, wc: Wildcards) -> dict[str, Any]:
+    """Every model of the seed: its training set's factor levels label its rows."""
+    members = [{"arch": ts.arch, "series": ts.series, "setid": ts.setid, "factors": set_factors(ts.params)}
+               for ts in training_sets(list(config["architectures"]), config.get("series"))]
+    return {"seed": int(wc["seed"]), "models": members, "batch_size": config["benchmarks"]["batch_size"]}
+
+
+def study_corruption_tables(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {"stats": _pick(config.get("analysis"), ("confidence",))}
+
+
+def study_corruption_figure(config: Config, wc: Wildcards) -> dict[str, Any]:
+    return {}
+
+
 def _segmentation(config: Config) -> Mapping[str, Any]:
     return config.get("segmentation") or {}
 
@@ -277,6 +298,10 @@ RULES: dict[str, Callable[[Config, Wildcards], dict[str, Any]]] = {
     "corruption_tables": corruption_tables,
     "corruption_figure": corruption_figure,
     "rtda_claims": rtda_claims,
+    "study_corruption_benchmark": study_corruption_benchmark,
+    "study_corruption_evaluate": study_corruption_evaluate,
+    "study_corruption_tables": study_corruption_tables,
+    "study_corruption_figure": study_corruption_figure,
     "segmentation_prepare_data": segmentation_prepare_data,
     "segmentation_train": segmentation_train,
     "segmentation_evaluate": segmentation_evaluate,
@@ -294,7 +319,8 @@ STEP_MODULE: dict[str, str] = {
     **dict.fromkeys(("evaluate",), "evaluate"),
     **dict.fromkeys([r for r in RULES if r.startswith("analysis_")], "analysis"),
     **dict.fromkeys([r for r in RULES if r.startswith("medical_")], "medical"),
-    **dict.fromkeys([*(r for r in RULES if r.startswith("corruption_")), "rtda_claims"], "corruptions"),
+    **dict.fromkeys([*(r for r in RULES if r.startswith(("corruption_", "study_corruption_"))), "rtda_claims"],
+                    "corruptions"),
     **dict.fromkeys([r for r in RULES if r.startswith("segmentation_")], "segmentation"),
     **dict.fromkeys(("provenance_summary",), "report"),
 }

@@ -172,6 +172,26 @@ def corruption_targets():
             *rules.corruption_tables.output, *rules.corruption_figure.output, *rules.rtda_claims.output]
 
 
+# The MNIST study's models under MNIST-C (corruptions.smk): none without a top-level `corruptions:` section.
+from perturbstudy.robust_training.settings import section_corruptions
+
+STUDY_CORRUPTIONS = section_corruptions(config.get("corruptions"), config["dataset"]["name"])
+STUDY_COUT = f"{OUT}/corruptions"
+
+
+def get_seed_models(wildcards):
+    """Every model of the study for one seed, in the order of study_corruption_evaluate's step params."""
+    return [expand(MODEL, **m._asdict())[0] for m in GRID if m.seed == int(wildcards.seed)]
+
+
+def study_corruption_targets():
+    """Every final output of the MNIST study's corruption evaluation (used by rule all and the provenance summary)."""
+    if not STUDY_CORRUPTIONS:
+        return []
+    return [*expand(rules.study_corruption_benchmark.output.summary, corruption=STUDY_CORRUPTIONS),
+            *rules.study_corruption_tables.output, *rules.study_corruption_figure.output]
+
+
 # Segmentation after Pervin et al. (segmentation.smk): none without a `segmentation:` section.
 SEG = config.get("segmentation") or {}
 SOUT = f"{OUT}/segmentation"

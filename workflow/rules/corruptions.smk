@@ -2,7 +2,9 @@
 # of `medical.corruptions` (one seeded, hashed benchmark file per corruption), every main medical model (CNN x method
 # x seed) evaluated on it, clean / adversarial / corruption accuracy side by side, accuracy vs severity per
 # corruption family, and the abstract's claim checked with paired tests, under results/<study>/medical/.
-# No `medical.corruptions`: no targets.
+# No `medical.corruptions`: no targets. The study_corruption_* rules do the same for the MNIST study's models (top-level
+# `corruptions`): its test split under MNIST-C, every model of a seed in one job, a table per training set and mCA vs
+# training-set level, under results/<study>/corruptions/.
 
 wildcard_constraints:
     corruption="[a-z_]+",
@@ -124,3 +126,93 @@ rule rtda_claims:
         "../envs/study.yaml"
     script:
         "../../scripts/rtda_claims.py"
+
+
+rule study_corruption_benchmark:
+    input:
+        splits=rules.prepare_data.output.splits,
+    output:
+        bench=f"{STUDY_COUT}/benchmarks/{{corruption}}.pt",
+        summary=f"{STUDY_COUT}/benchmarks/{{corruption}}.json",
+    log:
+        f"{OUT}/logs/corruptions/benchmark/{{corruption}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/corruptions/benchmark/{{corruption}}.tsv"
+    params:
+        step=get_step_params("study_corruption_benchmark"),
+        code=get_code("study_corruption_benchmark"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/study_corruption_benchmark.py"
+
+
+rule study_corruption_evaluate:
+    input:
+        models=get_seed_models,
+        splits=rules.prepare_data.output.splits,
+        benchmarks=expand(rules.study_corruption_benchmark.output.bench, corruption=STUDY_CORRUPTIONS),
+    output:
+        accuracy=f"{STUDY_COUT}/eval/seed{{seed}}.csv",
+    log:
+        f"{OUT}/logs/corruptions/evaluate/seed{{seed}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/corruptions/evaluate/seed{{seed}}.tsv"
+    params:
+        step=get_step_params("study_corruption_evaluate"),
+        code=get_code("study_corruption_evaluate"),
+    threads: THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/study_corruption_evaluate.py"
+
+
+rule study_corruption_tables:
+    input:
+        accuracy=expand(rules.study_corruption_evaluate.output.accuracy, seed=config["seeds"]),
+    output:
+        csv=report(f"{OUT}/tables/corruption_shift.csv", caption="../report/study_corruption_shift.rst",
+                   category="Corruptions (MNIST-C)"),
+        md=f"{OUT}/tables/corruption_shift.md",
+    log:
+        f"{OUT}/logs/corruptions/tables.log",
+    params:
+        step=get_step_params("study_corruption_tables"),
+        code=get_code("study_corruption_tables"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/study_corruption_tables.py"
+
+
+rule study_corruption_figure:
+    input:
+        table=rules.study_corruption_tables.output.csv,
+    output:
+        report(f"{OUT}/figures/corruption_levels.png", caption="../report/study_corruption_levels.rst",
+               category="Corruptions (MNIST-C)"),
+    log:
+        f"{OUT}/logs/corruptions/figure.log",
+    params:
+        step=get_step_params("study_corruption_figure"),
+        code=get_code("study_corruption_figure"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/study.yaml"
+    script:
+        "../../scripts/study_corruption_figure.py"

@@ -107,38 +107,48 @@ def check_corruptions(med: dict[str, Any]) -> None:
     policy_methods = [m for m in med.get("methods", []) if m in DATASET_METHODS]
     if policy_methods and dataset:
         _check_medmnistc(dataset, "medical.methods", f"{policy_methods} (MedMNIST-C's training augmentation)")
-    corr = med.get("corruptions")
-    if not corr or not dataset:
-        return
+    if med.get("corruptions") and dataset:
+        check_corruption_section(med["corruptions"], dataset, "medical.corruptions", "medical.dataset")
+
+
+def check_corruption_section(corr: dict[str, Any], dataset: dict[str, Any], key: str, dataset_key: str) -> None:
+    """A corruption benchmark section (`medical.corruptions`, or the MNIST study's top-level `corruptions`): its
+    suite fits the dataset's images and its corruptions exist."""
     from ..corruptions.names import corruption_names
 
     suite = corr["suite"]
     if suite == "mnistc":
         channels, side = _image_shape(dataset)
         if (channels, side) != (1, 28):
-            raise ConfigError(f"medical.corruptions.suite: mnistc (MNIST-C) is defined for 1x28x28 grey digits, but "
-                              f"medical.dataset {dataset['name']!r} gives {channels}x{side}x{side} images; use "
+            raise ConfigError(f"{key}.suite: mnistc (MNIST-C) is defined for 1x28x28 grey digits, but "
+                              f"{dataset_key} {dataset['name']!r} gives {channels}x{side}x{side} images; use "
                               "suite: medmnistc with a MedMNIST dataset at size 224, or a grey dataset at 28x28")
     else:
-        _check_medmnistc(dataset, "medical.corruptions.suite", "the medmnistc suite")
+        _check_medmnistc(dataset, f"{key}.suite", "the medmnistc suite")
     known = corruption_names(suite, dataset["name"])
     unknown = [c for c in corr.get("corruptions") or [] if c not in known]
     if unknown:
-        raise ConfigError(f"medical.corruptions.corruptions: {unknown} are not {suite} corruptions of "
+        raise ConfigError(f"{key}.corruptions: {unknown} are not {suite} corruptions of "
                           f"{dataset['name']}; choose from {list(known)}, or null for all of them")
 
 
 def medical_corruptions(med: dict[str, Any]) -> list[str]:
     """The corruptions of the benchmark (`medical.corruptions`): its list, or every corruption of its suite (for
     medmnistc: of the medical dataset); none without the section."""
-    corr = (med or {}).get("corruptions")
+    med = med or {}
+    return section_corruptions(med.get("corruptions"), (med.get("dataset") or {}).get("name"))
+
+
+def section_corruptions(corr: dict[str, Any] | None, dataset: str | None) -> list[str]:
+    """The corruptions of a benchmark section: its list, or every corruption of its suite (for medmnistc: of
+    `dataset`); none without the section."""
     if not corr:
         return []
     if corr.get("corruptions"):
         return list(corr["corruptions"])
     from ..corruptions.names import corruption_names
 
-    return list(corruption_names(corr["suite"], med["dataset"]["name"]))
+    return list(corruption_names(corr["suite"], dataset))
 
 
 #: the architectures without ImageNet weights or a replaceable head (perturbstudy.models.mnist_cnns)

@@ -1,5 +1,5 @@
-"""Steps of workflow/rules/corruptions.smk: the medical runs under distribution shift (`medical.corruptions`) and the
-RTDA abstract's claim."""
+"""Steps of workflow/rules/corruptions.smk: the medical runs under distribution shift (`medical.corruptions`), the
+RTDA abstract's claim, and the MNIST study's models under MNIST-C (top-level `corruptions`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from ..smk import Job
 def corruption_benchmark(job: Job) -> None:
     """One corruption of the suite at every configured severity on the medical test split: seeded, hashed, one file
     per corruption, with a JSON summary."""
+    _build_benchmark(job)
+
+
+def study_corruption_benchmark(job: Job) -> None:
+    """One MNIST-C corruption at every configured severity on the study's test split (top-level `corruptions`)."""
+    _build_benchmark(job)
+
+
+def _build_benchmark(job: Job) -> None:
     from ..artifacts import sha256_file, sha256_tensors, write_json
     from ..corruptions.benchmark import build_corruption_benchmark, save_corruption_benchmark
     from ..data import load_splits
@@ -93,3 +102,44 @@ def rtda_claims(job: Job) -> None:
     stats = Settings.from_params(p.get("stats") or {})
     write_claims(list(job.input.predictions), list(job.input.corruption_predictions), p["table2_attack"], p["archs"],
                  p["methods"], p["suite"], out.csv, out.md, stats.confidence, stats.alpha)
+
+
+def study_corruption_evaluate(job: Job) -> None:
+    """Every model of one seed on every corruption and severity, and on the clean test split: one accuracy CSV."""
+    import pandas as pd
+    from tqdm import tqdm
+
+    from ..artifacts import sha256_tensors, write_csv
+    from ..checkpoints import load_model
+    from ..corruptions.benchmark import load_corruption_benchmark
+    from ..corruptions.study import ACCURACY_COLUMNS, model_accuracies
+    from ..data import load_splits
+    from ..runtime import configure
+
+    p = job.params
+    device = configure(job.threads)
+    test = load_splits(job.input.splits).test
+    test_sha = sha256_tensors(test.images, test.labels)
+    benches = [load_corruption_benchmark(path, test_sha) for path in job.input.benchmarks]
+    rows = []
+    for path, member in tqdm(list(zip(job.input.models, p["models"], strict=True)), desc="models", mininterval=5):
+        model = load_model(path, member["arch"], device)
+        labels = {"architecture": member["arch"], "series": member["series"], "set": member["setid"],
+                  "seed": int(p["seed"]), **member["factors"]}
+        rows += model_accuracies(model, labels, (test.images, test.labels), benches, int(p["batch_size"]), device)
+    write_csv(job.output.accuracy, pd.DataFrame(rows).reindex(columns=ACCURACY_COLUMNS))
+
+
+def study_corruption_tables(job: Job) -> None:
+    """Per training set: clean accuracy, mCA, mCE and relative mCE against the clean model (seed means, intervals)."""
+    from ..corruptions.study import write_shift_table
+
+    write_shift_table(list(job.input.accuracy), job.output.csv, job.output.md,
+                      float(job.params["stats"].get("confidence", 0.95)))
+
+
+def study_corruption_figure(job: Job) -> None:
+    """mCA vs training-set level for the single-factor series."""
+    from ..corruptions.study import level_figure
+
+    level_figure(job.input.table, job.output[0])
