@@ -1,11 +1,11 @@
 """Reliability: kill anywhere and resume, determinism, nothing left to do after a complete run.
 
-The kill test runs the smoke study in its own workflow copy, started in a new session so that
-`os.killpg(SIGKILL)` takes down Snakemake and every job it runs. It kills at each point of KILL_POINTS
-when that point's event is observed (a file that appears or is rewritten during the current run), then
-unlocks and reruns with `--rerun-incomplete`, until the study completes. Every artifact must then be
-byte-identical to the uninterrupted `smoke_study` (run records excluded, `artifact_hashes`), and a
-training killed after an epoch checkpoint must have continued from it (its log says so).
+The kill test runs the smoke study's core (`core_smoke_config`: the main grid, its analysis and the main medical
+runs) in its own workflow copy, started in a new session so that `os.killpg(SIGKILL)` takes down Snakemake and
+every job it runs. It kills at each point of KILL_POINTS when that point's event is observed (a file that appears or
+is rewritten during the current run), then unlocks and reruns with `--rerun-incomplete`, until the study completes.
+Every artifact must then be byte-identical to the uninterrupted `smoke_study`'s (run records excluded,
+`artifact_hashes`), and a training killed after an epoch checkpoint must have continued from it (its log says so).
 """
 
 from __future__ import annotations
@@ -24,7 +24,15 @@ import yaml
 from perturbstudy.artifacts import atomic_path, atomic_write
 from perturbstudy.provenance import canonical_params
 
-from .workflow_utils import artifact_hashes, run_snakemake, smoke_config, snakemake_cmd, workflow_copy
+from .workflow_utils import (
+    artifact_hashes,
+    compare_with_reference,
+    core_smoke_config,
+    run_snakemake,
+    smoke_config,
+    snakemake_cmd,
+    workflow_copy,
+)
 
 STUDY = "smoke"  # the reference's name: paths inside artifacts (e.g. a source model's path) must match
 RESUME_LINE = "resume: continuing"
@@ -104,10 +112,10 @@ def _interrupted_trainings(study: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def killed_study(tmp_path_factory) -> dict:
-    """The smoke study killed at every point of KILL_POINTS in turn and rerun until complete."""
+    """The smoke study's core killed at every point of KILL_POINTS in turn and rerun until complete."""
     work = workflow_copy(tmp_path_factory.mktemp("smoke_killed"))
     study = work / "results" / STUDY
-    cmd = snakemake_cmd(work, smoke_config(STUDY), "--rerun-incomplete")
+    cmd = snakemake_cmd(work, core_smoke_config(STUDY), "--rerun-incomplete")
     unlock = snakemake_cmd(work, work / "test_config.yaml", "--unlock")
     log = work / "snakemake_runs.log"
     pending, hit, interrupted, resumed = list(KILL_POINTS), [], set(), set()
@@ -135,10 +143,8 @@ def test_kill_anywhere_then_rerun_is_byte_identical(killed_study, smoke_study):
     assert len(run["hit"]) >= 5, f"only {run['hit']} were hit; missed {run['missed']}"
     # the training cut short after an epoch checkpoint continued from it instead of starting over
     assert run["interrupted"] and run["resumed"] == run["interrupted"], (run["interrupted"], run["resumed"])
-    reference, killed = artifact_hashes(smoke_study / "results" / STUDY), artifact_hashes(run["study"])
-    assert reference.keys() == killed.keys(), sorted(reference.keys() ^ killed.keys())
-    differ = sorted(k for k in reference if reference[k] != killed[k])
-    assert not differ, f"killed-and-resumed run differs from the uninterrupted one: {differ}"
+    found = compare_with_reference(artifact_hashes(smoke_study / "results" / STUDY), artifact_hashes(run["study"]))
+    assert not any(found.values()), f"killed-and-resumed run vs the uninterrupted one: {found}"
     assert not list(run["study"].rglob("*.tmp")), "temporary files of killed writers were left behind"
 
 

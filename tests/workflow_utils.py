@@ -67,6 +67,34 @@ def smoke_config(study: str = "smoke") -> dict:
     return config
 
 
+# What `core_smoke_config` leaves out: sections whose rules neither the kill test nor the SLURM test is about (each
+# is exercised by the shared smoke study), so those re-runs of the smoke study cost half as much.
+CORE_DROPPED = ("segmentation", "corruptions", "medical.corruptions", "medical.ablation")
+# Artifacts of the kept rules, every one of which a core run must reproduce byte for byte.
+CORE_PREFIXES = ("data/", "trainsets/", "models/", "eval/", "robustness_benchmarks/", "analysis/", "medical/data/",
+                 "medical/models/", "medical/eval/")
+
+
+def core_smoke_config(study: str = "smoke") -> dict:
+    """config/smoke.yaml without CORE_DROPPED: the main grid, its analysis and the main medical runs."""
+    config = smoke_config(study)
+    for key in CORE_DROPPED:
+        *parents, leaf = key.split(".")
+        section = config
+        for part in parents:
+            section = section[part]
+        del section[leaf]
+    return config
+
+
+def compare_with_reference(reference: dict[str, str], run: dict[str, str]) -> dict[str, list[str]]:
+    """`run`'s artifacts against the full smoke study's (`artifact_hashes` of both): those it has that the reference
+    lacks (extra), of CORE_PREFIXES that it lacks (missing), and those whose bytes differ (differ)."""
+    core = {p for p in reference if p.startswith(CORE_PREFIXES)}
+    return {"extra": sorted(set(run) - set(reference)), "missing": sorted(core - set(run)),
+            "differ": sorted(p for p in set(run) & set(reference) if run[p] != reference[p])}
+
+
 def job_counts(text: str) -> dict[str, int]:
     """Jobs per rule from Snakemake's "Job stats" table (a dry run's output)."""
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", text, re.M)}
