@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 CONFIG ?= config/config.yaml
 
-.PHONY: study test lint report clean-venv
+.PHONY: study test lint report corruptions clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+# The optional MedMNIST-C extra (perturbstudy[corruptions]) and its system library, ImageMagick's MagickWand:
+# installed with apt-get when run as root on Debian/Ubuntu, otherwise the command to run is printed.
+corruptions: $(STAMP)
+	@if ldconfig -p 2>/dev/null | grep -q libMagickWand; then echo "MagickWand: found"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get install -y -qq libmagickwand-6.q16-6; \
+	else echo "MagickWand missing: apt-get install libmagickwand-6.q16-6, conda install -c conda-forge imagemagick, or brew install imagemagick"; fi
+	$(BIN)/python -m pip install --quiet -e ".[test,medical,corruptions]"
 
 clean-venv:
 	rm -rf $(VENV)

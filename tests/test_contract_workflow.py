@@ -101,7 +101,8 @@ def test_each_key_schedules_its_readers_and_their_dependents(study):
     runs = [(base, ("--forcerun", *present[rules])) for rules in forced]
     runs += [(with_value(base, key, value), ()) for key, (value, _) in CASES.items()]
     results = dry_all(study, runs)
-    expected = {rules: set() for rules in rows} | {rules: set(r) for rules, r in zip(forced, results[:len(forced)], strict=True)}
+    expected = {rules: set() for rules in rows}
+    expected |= {rules: set(r) for rules, r in zip(forced, results[:len(forced)], strict=True)}
     wrong = {}
     for (key, (_, row)), got in zip(CASES.items(), results[len(forced):], strict=True):
         want = expected[tuple(sorted(table[row]))]
@@ -127,6 +128,8 @@ def _real_run(work: Path, config: dict) -> None:
 
 ANALYSIS = {"analysis_summary", "analysis_single_factor", "analysis_segments", "analysis_level_figure",
             "analysis_findings", "provenance_summary", "all"}
+# a retrained model also reruns its seed's corruption evaluation (every model of the seed), the table and the figure
+CORRUPTION = {"study_corruption_evaluate", "study_corruption_tables", "study_corruption_figure"}
 
 
 def test_adding_and_removing_a_level_rerun_only_what_they_must(study, tmp_path):
@@ -134,23 +137,24 @@ def test_adding_and_removing_a_level_rerun_only_what_they_must(study, tmp_path):
     shutil.copytree(study, work, symlinks=True)
     before = artifact_hashes(work / "results" / "smoke")
     added = with_value(smoke_config(), "series.rq1_gaussian.levels", [2.0, 1.5])
-    assert dry(work, added) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS, 1),
+    assert dry(work, added) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS | CORRUPTION, 1),
                                 "analysis_single_factor": 2}
     _real_run(work, added)
     after = artifact_hashes(work / "results" / "smoke")
     # the level's group (the whole series here) is retrained together: only its models and evaluations change
-    group = ("models/lenet5/rq1_gaussian/", "eval/lenet5/rq1_gaussian/")
+    group = ("models/lenet5/rq1_gaussian/", "eval/lenet5/rq1_gaussian/", "corruptions/eval/", "corruptions/tables/",
+             "corruptions/figures/")
     unchanged = [p for p in before if not p.startswith(("analysis/", "report/", *group))]
     assert {p for p in unchanged if after[p] != before[p]} == set(), "adding a level rewrote other artifacts"
     assert "trainsets/lenet5/rq1_gaussian/L1.5.pt" in after
     assert dry(work, added) == {}
     removed = smoke_config()  # back to [2.0]: the L1.5 files stay; the group is redone without it, then the analysis
-    assert set(dry(work, removed)) == ANALYSIS | {"trainset", "train", "evaluate"}
+    assert set(dry(work, removed)) == ANALYSIS | CORRUPTION | {"trainset", "train", "evaluate"}
 
 
 def test_adding_a_series_or_a_seed_schedules_only_their_jobs(study):
     series = with_value(smoke_config(), "series.rq4_label_error", {"architectures": ["lenet5"], "levels": [0.2]})
-    assert dry(study, series) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS, 1),
+    assert dry(study, series) == {"trainset": 1, "train": 1, "evaluate": 1, **dict.fromkeys(ANALYSIS | CORRUPTION, 1),
                                   "analysis_single_factor": 3}
     seeds = with_value(smoke_config(), "seeds", [0, 1])
     got = dry(study, seeds)

@@ -108,9 +108,9 @@ def test_smoke_study_models_under_mnistc(smoke_study):
         frame = pd.read_csv(out / "eval" / ts.arch / ts.series / ts.setid / "seed0.csv")
         clean = frame.loc[frame.testset == "test", "accuracy"].iloc[0]
         assert acc[acc.series == ts.series].clean_accuracy.iloc[0] == pytest.approx(clean)
-    table = pd.read_csv(out / "tables" / "corruption_shift.csv", dtype={"set": str})
+    table = pd.read_csv(out / "corruptions" / "tables" / "shift.csv", dtype={"set": str})
     assert table.series.tolist() == [ts.series for ts in sets]
     base = table.set_index("series").loc["clean"]
     assert base.mCE == pytest.approx(100.0) and base.relative_mCE == pytest.approx(100.0)
     assert table.mCA.between(0, 100).all() and (table.n_seeds == 1).all()
-    assert (out / "figures" / "corruption_levels.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "corruptions" / "figures" / "levels.png").read_bytes()[:4] == b"\x89PNG"

@@ -179,9 +179,9 @@ rule study_corruption_tables:
     input:
         accuracy=expand(rules.study_corruption_evaluate.output.accuracy, seed=config["seeds"]),
     output:
-        csv=report(f"{OUT}/tables/corruption_shift.csv", caption="../report/study_corruption_shift.rst",
+        csv=report(f"{STUDY_COUT}/tables/shift.csv", caption="../report/study_corruption_shift.rst",
                    category="Corruptions (MNIST-C)"),
-        md=f"{OUT}/tables/corruption_shift.md",
+        md=f"{STUDY_COUT}/tables/shift.md",
     log:
         f"{OUT}/logs/corruptions/tables.log",
     params:
@@ -201,7 +201,7 @@ rule study_corruption_figure:
     input:
         table=rules.study_corruption_tables.output.csv,
     output:
-        report(f"{OUT}/figures/corruption_levels.png", caption="../report/study_corruption_levels.rst",
+        report(f"{STUDY_COUT}/figures/levels.png", caption="../report/study_corruption_levels.rst",
                category="Corruptions (MNIST-C)"),
     log:
         f"{OUT}/logs/corruptions/figure.log",

@@ -108,7 +108,7 @@ def _cell(mean: float, lo: float, hi: float) -> str:
 
 def shift_markdown(table: pd.DataFrame, suite: str, corruptions: Sequence[str], severities: Sequence[int],
                    confidence: float) -> str:
-    """corruption_shift.md: what the columns are, then one row per training set."""
+    """shift.md: what the columns are, then one row per training set."""
     from ..robust_training.tables import markdown
 
     shown = table[SET_KEYS + ["n_seeds"]].copy()
