@@ -1,4 +1,5 @@
-"""A 2-class linear model whose decision boundary is known in closed form (shared by attack and AMAT tests)."""
+"""Linear 2-class models with known answers: a decision boundary in closed form (attack and AMAT tests) and a
+brightness threshold (corruption tests)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,15 @@ def linear_problem(n: int, seed: int = 0):
         w, b = model[1].weight[1] - model[1].weight[0], model[1].bias[1] - model[1].bias[0]
         distance = (x.flatten(1) @ w + b).abs() / w.norm()
     return model, x, y, distance
+
+
+class Brightness(nn.Module):
+    """Class 1 when the mean pixel exceeds 0.5, else class 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        m = x.flatten(1).mean(1, keepdim=True)
+        return self.scale * torch.cat([0.5 - m, m - 0.5], 1)

@@ -6,7 +6,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from perturbstudy.corruptions.benchmark import CorruptionBenchmark
 from perturbstudy.corruptions.metrics import (
@@ -18,6 +17,8 @@ from perturbstudy.corruptions.metrics import (
     relative_corruption_errors,
 )
 from perturbstudy.errors import DataError
+
+from .linear_models import Brightness
 
 # model f and reference r (the STD model) on two corruptions at severities 1 and 2
 F_ACC = {("fog", 1): 0.9, ("fog", 2): 0.7, ("rotate", 1): 0.8, ("rotate", 2): 0.6}
@@ -59,24 +60,12 @@ def test_reference_must_cover_every_cell():
         corruption_errors(F_ACC, {k: v for k, v in R_ACC.items() if k != ("fog", 2)})
 
 
-class _Brightness(nn.Module):
-    """Class 1 when the mean pixel exceeds 0.5, else class 0."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(()))
-
-    def forward(self, x):
-        m = x.flatten(1).mean(1, keepdim=True)
-        return self.scale * torch.cat([0.5 - m, m - 0.5], 1)
-
-
 def test_evaluate_corruptions_counts_correct_predictions():
     labels = torch.tensor([0, 0, 1, 1])
     dark, bright = torch.full((1, 28, 28), 50, dtype=torch.uint8), torch.full((1, 28, 28), 200, dtype=torch.uint8)
     cells = {("fog", 1): torch.stack([dark, dark, bright, bright]),  # all right
              ("fog", 2): torch.stack([dark, bright, bright, dark])}  # half right
-    rows = evaluate_corruptions(_Brightness(), CorruptionBenchmark("mnistc", None, 0, cells), labels, batch_size=3)
+    rows = evaluate_corruptions(Brightness(), CorruptionBenchmark("mnistc", None, 0, cells), labels, batch_size=3)
     assert rows == [{"corruption": "fog", "severity": 1, "n": 4, "accuracy": 1.0},
                     {"corruption": "fog", "severity": 2, "n": 4, "accuracy": 0.5}]
     assert accuracy_grid(rows) == {("fog", 1): 1.0, ("fog", 2): 0.5}

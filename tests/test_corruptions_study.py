@@ -8,7 +8,6 @@ import math
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
 from perturbstudy.corruptions.benchmark import CorruptionBenchmark
 from perturbstudy.corruptions.study import (
@@ -24,17 +23,7 @@ from perturbstudy.corruptions.study import (
 from perturbstudy.errors import DataError
 from perturbstudy.perturbation.series import FACTORS
 
-
-class _Brightness(nn.Module):
-    """Class 1 when the mean pixel exceeds 0.5, else class 0."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(()))
-
-    def forward(self, x):
-        m = x.flatten(1).mean(1, keepdim=True)
-        return self.scale * torch.cat([0.5 - m, m - 0.5], 1)
+from .linear_models import Brightness
 
 
 def test_model_accuracies_rows_carry_labels_clean_accuracy_and_each_cell():
@@ -44,7 +33,7 @@ def test_model_accuracies_rows_carry_labels_clean_accuracy_and_each_cell():
     bench = CorruptionBenchmark("mnistc", None, 0, {("fog", 1): torch.stack([dark, dark, bright, bright]),
                                                     ("fog", 2): torch.stack([bright, bright, dark, dark])})
     tag = {"architecture": "lenet5", "series": "rq1_gaussian", "set": "L2", "seed": 0, **dict.fromkeys(FACTORS, 0.0)}
-    rows = model_accuracies(_Brightness(), tag, (clean, labels), [bench], batch_size=3)
+    rows = model_accuracies(Brightness(), tag, (clean, labels), [bench], batch_size=3)
     assert [(r["corruption"], r["severity"], r["accuracy"], r["clean_accuracy"]) for r in rows] == [
         ("fog", 1, 1.0, 0.75), ("fog", 2, 0.0, 0.75)]
     assert set(rows[0]) == set(ACCURACY_COLUMNS) and rows[0]["series"] == "rq1_gaussian"

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +105,24 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
     atomic_write(path, _write)
+
+
+def read_csvs(paths: Iterable[str | os.PathLike], columns: Sequence[str], what: str, rule: str,
+              dtype: dict[str, Any] | None = None) -> Any:
+    """Concatenate CSV tables, keeping `columns` in that order; DataError naming the file and the rule that writes
+    it when one lacks a column. Empty `paths`: an empty frame with the columns."""
+    import pandas as pd
+
+    from .errors import DataError
+
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path, dtype=dtype)
+        missing = [c for c in columns if c not in frame]
+        if missing:
+            raise DataError(f"{path}: {what} file lacks columns {missing}; rerun {rule}")
+        frames.append(frame[list(columns)])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
 
 def write_csv(path: str | os.PathLike, frame: Any) -> None:

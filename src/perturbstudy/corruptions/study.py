@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..artifacts import atomic_path, atomic_write, write_csv
+from ..artifacts import atomic_path, atomic_write, read_csvs, write_csv
 from ..errors import DataError
 from ..perturbation.analysis.stats import replicate_interval
 from ..perturbation.series import CLEAN_SERIES, FACTORS, SPECS
@@ -44,15 +44,8 @@ def model_accuracies(model: nn.Module, labels: Mapping[str, object], clean: tupl
 
 def load_accuracies(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Concatenate per-seed accuracy CSVs; DataError when one lacks a column or repeats a cell."""
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, dtype={"architecture": str, "series": str, "set": str, "corruption": str})
-        missing = [c for c in ACCURACY_COLUMNS if c not in frame]
-        if missing:
-            raise DataError(f"{path}: corruption accuracy file lacks columns {missing}; rerun "
-                            "study_corruption_evaluate")
-        frames.append(frame[ACCURACY_COLUMNS])
-    acc = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ACCURACY_COLUMNS)
+    acc = read_csvs(paths, ACCURACY_COLUMNS, "corruption accuracy", "study_corruption_evaluate",
+                    {"architecture": str, "series": str, "set": str, "corruption": str})
     cell = [*MODEL_KEYS, "corruption", "severity"]
     if acc.duplicated(cell).any():
         row = acc[acc.duplicated(cell)].iloc[0]
@@ -100,21 +93,12 @@ def shift_table(per_seed: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     return pd.DataFrame(rows, columns=[*SET_KEYS, *FACTORS, "n_seeds", *SCORES, *cis])
 
 
-def _cell(mean: float, lo: float, hi: float) -> str:
-    if pd.isna(mean):
-        return "nan"
-    return f"{mean:.2f} [—]" if pd.isna(lo) else f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
 def shift_markdown(table: pd.DataFrame, suite: str, corruptions: Sequence[str], severities: Sequence[int],
                    confidence: float) -> str:
     """shift.md: what the columns are, then one row per training set."""
-    from ..robust_training.tables import markdown
+    from ..robust_training.tables import interval_markdown, markdown
 
-    shown = table[SET_KEYS + ["n_seeds"]].copy()
-    for score in SCORES:
-        shown[score] = [_cell(m, lo, hi) for m, lo, hi in zip(table[score], table[f"{score}_ci_low"],
-                                                              table[f"{score}_ci_high"], strict=True)]
+    shown = interval_markdown(table, SCORES, 2, [*SET_KEYS, "n_seeds"])
     note = (f"Every model of the study on {len(corruptions)} MNIST-C corruptions ({', '.join(corruptions)}) at "
             f"severities {', '.join(map(str, severities))}, none of which any training set contains. Cells: mean over "
             f"seeds [{confidence:.0%} t-interval across seeds]; [—] = one seed. clean_accuracy: the clean test split; "

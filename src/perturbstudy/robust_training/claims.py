@@ -178,15 +178,6 @@ PART_TEXT = {"attacks": "more robust to attacks ({attack})", "shift": "more robu
              "clean": "keeps high clean accuracy (against STD)", "overall": "the claim as a whole"}
 
 
-def _display(table: pd.DataFrame) -> pd.DataFrame:
-    out = table.copy()
-    for col in ("acc_method", "acc_baseline", "diff", "diff_ci_low", "diff_ci_high"):
-        out[col] = [f"{v:.2f}" if pd.notna(v) else "\u2014" for v in table[col]]
-    for col in ("p", "p_min", "p_holm"):
-        out[col] = [f"{v:.3g}" for v in table[col]]
-    return out
-
-
 def claims_markdown(table: pd.DataFrame, verdicts: pd.DataFrame, methods: Sequence[str], attack: str,
                     shift_name: str, seeds: Sequence[int], confidence: float, alpha: float,
                     caveats: Sequence[str] = ()) -> str:
@@ -227,7 +218,7 @@ def claims_markdown(table: pd.DataFrame, verdicts: pd.DataFrame, methods: Sequen
                      "holds across training runs cannot be tested (no interval across seeds).")
     if notes:
         body += ["", "## Caveats", "", *[f"- {n}" for n in notes]]
-    body += ["", "## All comparisons", "", markdown(_display(table))]
+    body += ["", "## All comparisons", "", markdown(cmp.display_table(table))]
     return "\n".join([*head, *body])
 
 

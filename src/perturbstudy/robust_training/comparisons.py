@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from ..artifacts import atomic_write, write_csv
+from ..artifacts import atomic_write, read_csvs, write_csv
 from ..errors import DataError
 from ..perturbation.analysis import stats as st
 from .methods import METHOD_LABELS
@@ -68,14 +68,8 @@ def predictions_frame(labels: Mapping[str, object], y: np.ndarray,
 
 def load_predictions(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Concatenate per-model predictions files; DataError when one lacks a column or repeats an image."""
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, dtype={"architecture": str, "method": str, "testset": str})
-        missing = [c for c in PREDICTION_COLUMNS if c not in frame]
-        if missing:
-            raise DataError(f"{path}: predictions file lacks columns {missing}; rerun medical_evaluate")
-        frames.append(frame[PREDICTION_COLUMNS])
-    preds = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
+    preds = read_csvs(paths, PREDICTION_COLUMNS, "predictions", "medical_evaluate",
+                      {"architecture": str, "method": str, "testset": str})
     keys = ["architecture", "method", "seed", "testset", "index"]
     if preds.duplicated(keys).any():
         dup = preds[preds.duplicated(keys)].iloc[0]
@@ -229,7 +223,7 @@ def summary_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _display(table: pd.DataFrame) -> pd.DataFrame:
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The Markdown copy: percentages with 2 decimals, p-values in 3 significant digits (never shown as 0)."""
     out = table.copy()
     for col in ("acc_method", "acc_baseline", "diff", "diff_ci_low", "diff_ci_high"):
@@ -259,7 +253,7 @@ def comparisons_markdown(table: pd.DataFrame, seeds: list[int], confidence: floa
     body = ["## Summary", "", *summary_lines(table), "",
             "## " + ("Group and all-CNN comparisons" if len(pooled) else "Comparisons"), "",
             *[f"- {sentence(row, confidence)}" for _, row in shown.iterrows()], "",
-            "## All comparisons", "", markdown(_display(table))]
+            "## All comparisons", "", markdown(display_table(table))]
     return "\n".join([*head, *body])
 
 

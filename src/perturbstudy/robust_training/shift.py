@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..artifacts import atomic_path, atomic_write, write_csv
+from ..artifacts import atomic_path, atomic_write, read_csvs, write_csv
 from ..errors import DataError
 from .methods import METHOD_LABELS
 from .tables import NA, _figure_module, _order, interval_markdown, load_metrics, markdown, seed_summary
@@ -38,14 +38,8 @@ def corruption_frame(labels: Mapping[str, object], suite: str, rows: Iterable[Ma
 
 def load_corruption_accuracy(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Concatenate per-model corruption accuracy CSVs; DataError when one lacks a column or repeats a cell."""
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, dtype={"architecture": str, "method": str, "corruption": str, "suite": str})
-        missing = [c for c in CORRUPTION_COLUMNS if c not in frame]
-        if missing:
-            raise DataError(f"{path}: corruption accuracy file lacks columns {missing}; rerun corruption_evaluate")
-        frames.append(frame[CORRUPTION_COLUMNS])
-    acc = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CORRUPTION_COLUMNS)
+    acc = read_csvs(paths, CORRUPTION_COLUMNS, "corruption accuracy", "corruption_evaluate",
+                    {"architecture": str, "method": str, "corruption": str, "suite": str})
     if acc.duplicated([*KEYS, "corruption", "severity"]).any():
         row = acc[acc.duplicated([*KEYS, "corruption", "severity"])].iloc[0]
         raise DataError(f"corruption accuracy: ({row['corruption']}, severity {row['severity']}) appears twice for "

@@ -13,7 +13,7 @@ one of them has), then the mean and interval across seeds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,10 +77,11 @@ def seed_summary(per_seed: pd.DataFrame, values: list[str], confidence: float = 
     return pd.DataFrame(rows, columns=["architecture", "method", *values, "n_seeds", *cis])
 
 
-def interval_markdown(frame: pd.DataFrame, values: list[str], digits: int) -> pd.DataFrame:
-    """A display copy of a `seed_summary` table: each value as 'mean [low, high]', or 'mean [—]' where the
-    interval is not available (one seed); the CI columns folded in."""
-    out = frame[["architecture", "method", "n_seeds"]].copy()
+def interval_markdown(frame: pd.DataFrame, values: list[str], digits: int,
+                      keys: Sequence[str] = ("architecture", "method", "n_seeds")) -> pd.DataFrame:
+    """A display copy of a `seed_summary` table (its `keys` columns, then each value as 'mean [low, high]', or
+    'mean [—]' where the interval is not available: one seed); the CI columns folded in."""
+    out = frame[list(keys)].copy()
     for v in values:
         def cell(row, v=v):
             mean, lo, hi = row[v], row[f"{v}_ci_low"], row[f"{v}_ci_high"]
