@@ -10,9 +10,9 @@ on the same K models one after another, printed as ratios grouped/single.
 Every variant runs in this process on the same data and threads; each is measured `--repeats`
 times, interleaved, and the best is kept. Rates are per CPU second of this process
 (time.process_time), which a busy machine disturbs far less than wall time; with --threads 1
-they are the rates of one core. glibc's heap is pinned first (no trimming; blocks up to 32 MB from
-the heap): otherwise a variant run after a larger one finds its pages already faulted in, and the
-system time of page faults (up to 12% of an AlexNet-8 run) lands on whichever variant runs first.
+they are the rates of one core. glibc's heap is kept first (runtime.keep_heap, as every job does):
+otherwise a variant run after a larger one finds its pages already faulted in, and the system time of
+page faults (up to 12% of an AlexNet-8 run) lands on whichever variant runs first.
 
     .venv/bin/python bench/grouped_train.py [--threads 1] [--ks 1 8 24] [--alexnet-k 4]
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import ctypes
 import time
 from collections.abc import Callable
 
@@ -32,17 +31,8 @@ from torch.nn import functional as F
 from perturbstudy.data import Pool
 from perturbstudy.grouped import CPU_CHUNK, Rows, StackedOptimizer, stack_program, stacked_forward, train_group
 from perturbstudy.models import LeNet5, build_model
+from perturbstudy.runtime import keep_heap
 from perturbstudy.train import TrainSettings, train_model
-
-
-def _pin_allocator() -> None:
-    """Keep freed memory in glibc's heap (M_TRIM_THRESHOLD 1 GB, M_MMAP_THRESHOLD 32 MB, its maximum)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to pin
-        return
-    libc.mallopt(-1, 1 << 30)
-    libc.mallopt(-3, 32 << 20)
 
 
 def _pools(k: int, n: int) -> tuple[list[Pool], Pool]:
@@ -163,7 +153,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    _pin_allocator()
+    keep_heap()
     print(f"threads={args.threads} batch={args.batch_size} repeats={args.repeats} (best of), "
           f"CPU_CHUNK={ {c.__name__: v for c, v in CPU_CHUNK.items()} }")
     stacking("lenet5", args.ks, args.batch_size, args.images, args.repeats)

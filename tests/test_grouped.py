@@ -211,3 +211,20 @@ def test_group_resume_ignores_the_checkpoint_of_another_group(tmp_path, capsys):
     _, results = _grouped(_models("lenet5", 2), trains, val, settings, [1, 3], resume_path=ckpt)
     assert "written for another training" in capsys.readouterr().err
     assert results[0].resumed_epochs == 0
+
+
+@pytest.mark.parametrize("arch", ["lenet5", "alexnet8"])
+def test_shared_input_gives_each_model_its_own_logits(arch):
+    """StackedModels.shared() (one copy of each image, the first convolution dense over all models' filters) gives
+    the logits of forward on each image repeated K times, and those of each model alone, to float rounding."""
+    from perturbstudy.grouped import StackedModels
+
+    models = [m.eval() for m in _models(arch, 3)]
+    net = StackedModels(models)
+    x = _pool(5, 0).images
+    shared = net.shared()(x)
+    torch.testing.assert_close(shared, net(x.repeat_interleave(3, dim=0)), rtol=0, atol=1e-5)
+    with torch.no_grad():
+        alone = torch.stack([m(x) for m in models], dim=1).reshape(15, -1)
+    torch.testing.assert_close(shared, alone, rtol=0, atol=1e-5)
+    assert not torch.allclose(shared[0], shared[1])  # row 1 is another model's

@@ -73,3 +73,28 @@ def test_runtime_imports_without_torch():
             "print(derive_seed('a', 1))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) >= 0
+
+
+def test_keep_heap_sets_glibcs_thresholds_and_is_harmless_twice(monkeypatch):
+    """configure() keeps freed memory in glibc's heap: mallopt gets the trim and mmap thresholds (a no-op off glibc)."""
+    import ctypes
+
+    from perturbstudy import runtime
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    runtime.keep_heap()
+    runtime.configure(1)
+    assert calls == [(-1, 1 << 30), (-3, 32 << 20)] * 2
+
+    def no_libc(name):
+        raise OSError(name)
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    runtime.keep_heap()  # no glibc: nothing to keep, no error

