@@ -44,7 +44,7 @@ GROUPABLE = (LeNet5, AlexNet8)
 
 #: models per forward/backward pass on CPU: a few models' activations stay in cache (and in glibc's heap),
 #: 24 at batch 64 do not. One core, LeNet-5, 24 models, chunks of 2/4/8/24: 11.1k/13.1k/10.8k/8.2k
-#: images/s (13.5k/14.6k/14.7k/12.8k with the heap pinned, see bench/grouped_train.py); AlexNet-8,
+#: images/s (13.5k/14.6k/14.7k/12.8k with the heap kept, runtime.keep_heap); AlexNet-8,
 #: 4 models, chunks of 1/2/4: 516/506/466 (train_model 462). On a GPU all models go at once.
 CPU_CHUNK: dict[type, int] = {LeNet5: 4, AlexNet8: 2}
 
