@@ -10,8 +10,8 @@ jobs, timed from Snakemake's start to its end,
 
 Both runs use one core (`--cores 1`, one thread per job), so the ratio is models per core-hour; printed from
 Snakemake's wall time (its one DAG build and its per-job scheduling included) and from the jobs' own seconds
-(its benchmark files: each job's Python and torch start-up included), and from their CPU seconds, which a busy
-machine disturbs less. Then the same for the evaluation jobs of the K models.
+(its benchmark files: each job's Python and torch start-up included). Then the same for the evaluation jobs of
+the K models.
 
     .venv/bin/python bench/series_jobs.py [--k 24] [--keep]
 """
@@ -61,13 +61,13 @@ def snakemake(workdir: Path, cfg: dict, *targets: str) -> float:
     return seconds
 
 
-def job_seconds(folder: Path, column: str = "s") -> float:
-    """Summed seconds of the jobs whose Snakemake benchmark files are under `folder`: wall ("s") or CPU
-    ("cpu_time")."""
+def job_seconds(folder: Path) -> float:
+    """Summed wall seconds of the jobs whose Snakemake benchmark files are under `folder` (not their cpu_time:
+    Snakemake samples it at growing intervals, so a long job's last tens of seconds go uncounted)."""
     total = 0.0
     for path in folder.rglob("*.tsv"):
         with open(path) as handle:
-            total += sum(float(row[column]) for row in csv.DictReader(handle, delimiter="\t"))
+            total += sum(float(row["s"]) for row in csv.DictReader(handle, delimiter="\t"))
     return total
 
 
@@ -102,18 +102,18 @@ def main() -> None:
                 shutil.rmtree(study / "benchmarks" / stage / "lenet5" / "rq1_gaussian", ignore_errors=True)
                 wall = snakemake(workdir, cfg, *targets)  # evaluate: the models of the last training
                 folder = study / "benchmarks" / stage / "lenet5" / "rq1_gaussian"
-                times[name] = (wall, job_seconds(folder), job_seconds(folder, "cpu_time"))
+                times[name] = (wall, job_seconds(folder))
                 if stage == "train":
                     epochs[name] = epochs_run(study / "models" / "lenet5" / "rq1_gaussian")
             rows.append((stage, times))
         print(f"{k} LeNet-5 models (RQ1 Gaussian, {k} levels, 4,800 training images each), one core")
         print("wall: Snakemake's run, its one DAG build included; jobs: the jobs' own seconds (each job's process "
-              "start-up included); cpu: the jobs' CPU seconds (less disturbed by a busy machine)")
+              "start-up included)")
         print(f"{'stage':<10}{'measure':<7}{'series job s':>14}{'per model s':>13}{'models/h series':>17}"
               f"{'models/h alone':>16}{'ratio':>7}")
-        both = {n: tuple(sum(t[n][i] for _, t in rows) for i in range(3)) for n in rows[0][1]}
+        both = {n: tuple(sum(t[n][i] for _, t in rows) for i in (0, 1)) for n in rows[0][1]}
         for stage, t in [*rows, ("both", both)]:
-            for i, measure in enumerate(("wall", "jobs", "cpu")):
+            for i, measure in enumerate(("wall", "jobs")):
                 g, a = t["series job"][i], t["one process per model"][i]
                 print(f"{stage:<10}{measure:<7}{g:>14.1f}{a:>13.1f}{3600 * k / g:>17.0f}{3600 * k / a:>16.0f}"
                       f"{a / g:>7.2f}x")
