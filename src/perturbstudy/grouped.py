@@ -53,6 +53,12 @@ CPU_CHUNK: dict[type, int] = {LeNet5: 4, AlexNet8: 2}
 #: 46k / 45k / 42k / 42k, one model 27k / 27k / 26k / 25k; the config's batch_size (500 per model) is for GPUs.
 CPU_ROWS = 256
 
+
+def images_per_pass(batch_size: int, k: int, device: torch.device) -> int:
+    """Images per inference pass of k stacked models: `batch_size`, but at most CPU_ROWS rows (images x models)
+    on CPU."""
+    return max(1, min(batch_size, CPU_ROWS // k)) if device.type == "cpu" else batch_size
+
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_acc")  # a history row, as train_model writes it
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as TrainSettings uses them
 
@@ -440,7 +446,7 @@ def group_accuracy(ops: list[_Op], params: list[torch.Tensor], models: Sequence[
     for start in range(0, len(models), chunk):
         rows = Rows(models[start:start + chunk], device)
         sub = [rows.get(p) for p in params]
-        bs = max(1, min(batch_size, CPU_ROWS // len(rows))) if device.type == "cpu" else batch_size
+        bs = images_per_pass(batch_size, len(rows), device)
         preds = [stacked_forward(ops, sub, images[i:i + bs], shared=True).argmax(-1)
                  for i in range(0, len(pool), bs)]
         pred = torch.cat(preds, dim=1)

@@ -39,7 +39,7 @@ from ..data import Pool
 from ..equal_l2.benchmarks import EqualL2Set, equal_l2_fgsm
 from ..equal_l2.calibrate import apply_scale
 from ..equal_l2.directions import zero_gradient_fractions
-from ..grouped import CPU_CHUNK, CPU_ROWS, GROUPABLE, StackedModels
+from ..grouped import CPU_CHUNK, GROUPABLE, StackedModels, images_per_pass
 from ..train import predict
 
 ROW_COLUMNS = ("testset", "attack", "benchmark_level", "accuracy", "n")
@@ -192,10 +192,8 @@ def _evaluate_stacked(net: nn.Module, k: int, test: Pool, gaussian: EqualL2Set, 
 
 
 def _passes(settings: EvalSettings, device: torch.device, k: int) -> EvalSettings:
-    """`settings` with images per forward pass such that k stacked models take at most CPU_ROWS rows on CPU."""
-    if device.type != "cpu":
-        return settings
-    return replace(settings, batch_size=max(1, min(settings.batch_size, CPU_ROWS // k)))
+    """`settings` with the images per forward pass of k stacked models on `device` (grouped.images_per_pass)."""
+    return replace(settings, batch_size=images_per_pass(settings.batch_size, k, device))
 
 
 def evaluate_models(models: Sequence[nn.Module], trains: Sequence[Pool], test: Pool, gaussian: EqualL2Set,
