@@ -10,6 +10,7 @@ import torch
 
 from perturbstudy.data import (
     DERMAMNIST_CLASSES,
+    Pool,
     load_dataset,
     make_splits,
     read_idx,
@@ -115,6 +116,19 @@ def test_mnist5k_is_real_and_balanced():
     assert pool.images.shape == (5000, 1, 28, 28)
     assert torch.bincount(pool.labels).tolist() == [500] * 10
     assert 0.0 <= float(pool.images.min()) and float(pool.images.max()) == 1.0
+
+
+def test_split_hashes_follow_changes_to_the_pools():
+    splits = make_splits(load_dataset("mnist5k"), seed=3, val_fraction=0.1, test_fraction=0.2)
+    first = splits.hashes()
+    assert splits.hashes() == first  # remembered
+    splits.train.images[0, 0, 0, 0] += 0.5  # an in-place change is seen
+    changed = splits.hashes()
+    assert changed["train"] != first["train"] and changed["test"] == first["test"]
+    splits.test = Pool(splits.test.images.clone(), splits.test.labels.clone())  # so is a new, equal pool
+    assert splits.hashes() == changed
+    splits.test = Pool(splits.test.images[1:], splits.test.labels[1:])
+    assert splits.hashes()["test"] != changed["test"]
 
 
 def test_splits_are_deterministic_stratified_and_disjoint():

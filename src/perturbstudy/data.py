@@ -457,12 +457,21 @@ class Splits:
     val: Pool
     test: Pool
     class_names: tuple[str, ...]
+    _hashed: dict[str, tuple[tuple, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def items(self):
         return (("train", self.train), ("val", self.val), ("test", self.test))
 
     def hashes(self) -> dict[str, str]:
-        return {name: sha256_tensors(p.images, p.labels) for name, p in self.items()}
+        """sha256 of each pool; remembered while its tensors are the same and unchanged (each training set
+        checks its base split's hash: a group job loading 24 sets hashed the splits 24 times)."""
+        out = {}
+        for name, p in self.items():
+            key = tuple((id(t), t.data_ptr(), t._version) for t in (p.images, p.labels))
+            if name not in self._hashed or self._hashed[name][0] != key:
+                self._hashed[name] = (key, sha256_tensors(p.images, p.labels))
+            out[name] = self._hashed[name][1]
+        return out
 
 
 def _concat(pools: list[Pool]) -> Pool:
