@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from perturbstudy import data as data_module
+from perturbstudy.artifacts import sha256_tensors as real_sha256
 from perturbstudy.data import (
     DERMAMNIST_CLASSES,
     Pool,
@@ -118,15 +120,17 @@ def test_mnist5k_is_real_and_balanced():
     assert 0.0 <= float(pool.images.min()) and float(pool.images.max()) == 1.0
 
 
-def test_split_hashes_follow_changes_to_the_pools():
+def test_split_hashes_follow_changes_to_the_pools(monkeypatch):
     splits = make_splits(load_dataset("mnist5k"), seed=3, val_fraction=0.1, test_fraction=0.2)
+    hashed = []
+    monkeypatch.setattr(data_module, "sha256_tensors", lambda *t: hashed.append(t) or real_sha256(*t))
     first = splits.hashes()
-    assert splits.hashes() == first  # remembered
+    assert splits.hashes() == first and len(hashed) == 3  # remembered, not hashed again
     splits.train.images[0, 0, 0, 0] += 0.5  # an in-place change is seen
     changed = splits.hashes()
-    assert changed["train"] != first["train"] and changed["test"] == first["test"]
-    splits.test = Pool(splits.test.images.clone(), splits.test.labels.clone())  # so is a new, equal pool
-    assert splits.hashes() == changed
+    assert changed["train"] != first["train"] and changed["test"] == first["test"] and len(hashed) == 4
+    splits.test = Pool(splits.test.images.clone(), splits.test.labels.clone())  # a new pool is hashed again
+    assert splits.hashes() == changed and len(hashed) == 5
     splits.test = Pool(splits.test.images[1:], splits.test.labels[1:])
     assert splits.hashes()["test"] != changed["test"]
 

@@ -59,6 +59,7 @@ def images_per_pass(batch_size: int, k: int, device: torch.device) -> int:
     on CPU."""
     return max(1, min(batch_size, CPU_ROWS // k)) if device.type == "cpu" else batch_size
 
+
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_acc")  # a history row, as train_model writes it
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as TrainSettings uses them
 
