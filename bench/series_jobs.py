@@ -11,7 +11,8 @@ jobs, timed from Snakemake's start to its end,
 Both runs use one core (`--cores 1`, one thread per job), so the ratio is models per core-hour; printed from
 Snakemake's wall time (its one DAG build and its per-job scheduling included) and from the jobs' own seconds
 (its benchmark files: each job's Python and torch start-up included). Then the same for the evaluation jobs of
-the K models.
+the K models. Early stopping can end a stacked model at another epoch than the same model alone (float rounding
+moves its validation accuracy by an image), so training is also printed per model-epoch.
 
     .venv/bin/python bench/series_jobs.py [--k 24] [--keep]
 """
@@ -120,6 +121,12 @@ def main() -> None:
         print("goal: >= 3x")
         print(f"epochs run by the {k} models (early stopping; a stacked model's float rounding can move its best "
               f"epoch): series job {epochs['series job']}, one process per model {epochs['one process per model']}")
+        train = rows[0][1]
+        per_epoch = {n: train[n][1] / epochs[n] for n in train}
+        print(f"training per model-epoch (jobs' seconds / epochs run; separates stacking from where early stopping "
+              f"lands): series job {per_epoch['series job']:.3f} s, one process per model "
+              f"{per_epoch['one process per model']:.3f} s, ratio "
+              f"{per_epoch['one process per model'] / per_epoch['series job']:.2f}x")
     finally:
         if args.keep:
             print(f"working directory kept: {workdir}")
