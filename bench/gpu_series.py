@@ -81,12 +81,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="CPU threads (default: the config's)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
+    dataset = cfg["dataset"]
+    if dataset.get("name") != "mnist" or any(dataset.get(k) for k in ("train_per_class", "val_per_class")):
+        raise SystemExit(f"{args.config}: the projection bounds set sizes by full MNIST with a val_fraction split; "
+                         f"this config's dataset is {dataset}. Use a config on full MNIST (config/paper.yaml).")
     configure(args.threads or cfg.get("threads"))
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (not the GPU goal's figures)"
     archs = args.archs or list(cfg["architectures"])
     groups = [g for g in training_groups(cfg["architectures"], cfg.get("series")) if g.arch in archs]
-    val_fraction = float(cfg["dataset"].get("val_fraction", 0.1))
+    val_fraction = float(dataset.get("val_fraction", 0.1))
     base = MNIST_TRAIN - round(val_fraction * MNIST_TRAIN)
     val_share = (MNIST_TRAIN - base) / base  # validation images per training image of the base split
     seeds = len(cfg.get("seeds") or [0])
